@@ -1,0 +1,101 @@
+"""Exceptions raised for errors a user can cause.
+
+Every exception derives from :class:`SimulatorError`. Messages name the file
+and line, or the model element, say what was expected, and what to do. The
+CLI prints ``str(error)`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "AlgebraicLoopError",
+    "ModelError",
+    "ModelFileError",
+    "ScenarioError",
+    "SimulationError",
+    "SimulatorError",
+    "SimulatorWarning",
+    "SweepError",
+    "UnknownNameError",
+    "UnsupportedConstructError",
+]
+
+
+class SimulatorError(Exception):
+    """Base class of every error a user can cause."""
+
+
+class SimulatorWarning(UserWarning):
+    """Base class of warnings issued by the package."""
+
+
+class ModelError(SimulatorError):
+    """A model file cannot be loaded or compiled."""
+
+
+class ModelFileError(ModelError):
+    """The model file is missing, unreadable or not valid Vensim/XMILE."""
+
+    def __init__(self, path: str | Path, problem: str, hint: str = "") -> None:
+        self.path = Path(path)
+        message = f"{self.path}: {problem}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+
+class UnsupportedConstructError(ModelError):
+    """The model uses a construct the engine does not run."""
+
+    def __init__(self, path: str | Path | None, element: str, construct: str) -> None:
+        self.path = path
+        self.element = element
+        self.construct = construct
+        where = f"{path}: " if path else ""
+        super().__init__(
+            f"{where}element '{element}' uses {construct}, which the engine does not "
+            "support; rewrite the equation without it"
+        )
+
+
+class AlgebraicLoopError(ModelError):
+    """Auxiliaries depend on each other in a cycle with no stock to break it."""
+
+    def __init__(self, path: str | Path | None, cycle: list[str], phase: str = "") -> None:
+        self.cycle = cycle
+        where = f"{path}: " if path else ""
+        chain = " -> ".join([*cycle, cycle[0]])
+        what = f"{phase} " if phase else ""
+        super().__init__(
+            f"{where}{what}algebraic loop: {chain}; break it with a stock, "
+            "a SMOOTH/DELAY or an INITIAL"
+        )
+
+
+class UnknownNameError(SimulatorError, KeyError):
+    """A name does not match any element of the model."""
+
+    def __init__(self, name: str, suggestions: list[str], where: str = "", what: str = "") -> None:
+        self.name = name
+        self.suggestions = suggestions
+        prefix = f"{where}: " if where else ""
+        kind = what or "variable"
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"{prefix}unknown {kind} '{name}'{hint}")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class SimulationError(SimulatorError):
+    """A run request is invalid (bad parameter shapes, time settings, methods)."""
+
+
+class ScenarioError(SimulatorError):
+    """A scenario file is invalid."""
+
+
+class SweepError(SimulatorError):
+    """A sensitivity or uncertainty sweep description is invalid."""

@@ -1,0 +1,76 @@
+"""Build the ``xarray.Dataset`` a run returns, with provenance in its attrs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from simulator.engine.run import RunOutput
+from simulator.model.ir import Model
+
+__all__ = ["build_dataset", "package_version"]
+
+
+def package_version() -> str:
+    """The installed version of this package."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cbec-sd")
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "0+unknown"
+
+
+def build_dataset(
+    model: Model,
+    outputs: tuple[str, ...],
+    output: RunOutput,
+    run_coords: Mapping[str, np.ndarray],
+    attrs: Mapping[str, Any],
+) -> xr.Dataset:
+    """Assemble a run's outputs.
+
+    Parameters
+    ----------
+    model : Model
+    outputs : tuple of str
+        Identifiers, in the order requested.
+    output : RunOutput
+        ``values[ident]`` has shape ``(n_runs, n_times)``.
+    run_coords : mapping of model name -> ndarray, shape (n_runs,)
+        Parameter values, attached as coordinates on ``run``.
+    attrs : mapping
+        Run settings; provenance is added.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``run`` and ``time``; variables keyed by the model's names, each
+        with ``units`` and ``description`` attributes.
+    """
+    names = {ident: model.elements[ident].name for ident in outputs}
+    n_runs = next(iter(output.values.values())).shape[0] if output.values else 1
+    data_vars = {}
+    for ident in outputs:
+        element = model.elements[ident]
+        data_vars[names[ident]] = xr.Variable(
+            ("run", "time"),
+            output.values[ident],
+            attrs={"units": element.units, "description": element.documentation},
+        )
+    coords: dict[str, Any] = {
+        "run": np.arange(n_runs),
+        "time": xr.Variable("time", output.times, attrs={"units": model.time.units}),
+    }
+    for name, values in run_coords.items():
+        if name not in data_vars:
+            coords[name] = ("run", values)
+    provenance = {
+        "model_file": str(model.source) if model.source else "",
+        "model_hash": model.source_hash,
+        "package_version": package_version(),
+    }
+    return xr.Dataset(data_vars, coords=coords, attrs={**provenance, **attrs})
