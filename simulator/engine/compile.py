@@ -179,11 +179,14 @@ class _Compiler:
     ) -> None:
         self.model = model
         self.overrides = overrides
-        self.tables: dict[str, LookupTable] = {
-            e.ident: lookups.get(e.ident, e.table)  # type: ignore[misc]
-            for e in model.lookups
-            if e.table is not None or e.ident in lookups
-        }
+        self.tables: dict[str, LookupTable] = {}
+        for element in model.lookups:
+            table = lookups.get(element.ident, element.table)
+            if table is not None:
+                self.tables[element.ident] = table
+        for element in model.elements.values():
+            if isinstance(element.equation, InlineLookup):  # XMILE graphical function
+                self.tables.setdefault(element.ident, element.equation.table)
         self.nodes: dict[str, Node] = {}
         self.counter = 0
 
@@ -231,9 +234,7 @@ class _Compiler:
         if isinstance(expr, Stateful):
             self.counter += 1
             name = f"{owner}::{expr.kind.value}#{self.counter}"
-            arg_names = tuple(
-                self.hidden(name, f"arg{i}", arg) for i, arg in enumerate(expr.args)
-            )
+            arg_names = tuple(self.hidden(name, f"arg{i}", arg) for i, arg in enumerate(expr.args))
             self.nodes[name] = Node(name, owner)
             self.block_specs = getattr(self, "block_specs", {})
             self.block_specs[name] = (expr.kind.value, arg_names)
@@ -285,6 +286,13 @@ class _Compiler:
     # -- ordering ------------------------------------------------------------------------------
     def deps(self, node: Node, phase: str) -> set[str]:
         """Names a node needs: ``phase`` is "init" or "run"."""
+        key = (node.name, phase, node.block is not None)
+        cache: dict[tuple[str, str, bool], set[str]] = self.__dict__.setdefault("_deps", {})
+        if key not in cache:
+            cache[key] = self._deps(node, phase)
+        return cache[key]
+
+    def _deps(self, node: Node, phase: str) -> set[str]:
         if node.block is not None:
             spec = node.block
             indices = spec.init_args if phase == "init" else spec.output_args
@@ -292,7 +300,12 @@ class _Compiler:
             return set(names)
         if node.expr is None:
             return set()
-        return {r for r in references(node.expr) if r in self.nodes}
+        found = {r for r in references(node.expr) if r in self.nodes}
+        if any(
+            isinstance(n, Call) and n.function in fn.TIME_FUNCTIONS for n in iter_nodes(node.expr)
+        ):
+            found.add("time")  # STEP, RAMP, PULSE read the clock
+        return found
 
     def name_of(self, slot: int) -> str:
         return self.names[slot]

@@ -143,14 +143,20 @@ def simulate(
             f"unknown engine '{engine}'; use one of {', '.join(sorted(ENGINES))}"
         ) from None
     output = runner(request, progress)
-    return build_dataset(request.model, request.outputs, output, request.run_coords, {
-        "engine": engine,
-        "method": request.method,
-        "initial_time": request.spec.initial_time,
-        "final_time": request.spec.final_time,
-        "time_step": request.spec.time_step,
-        "saveper": request.spec.saveper,
-    })
+    return build_dataset(
+        request.model,
+        request.outputs,
+        output,
+        request.run_coords,
+        {
+            "engine": engine,
+            "method": request.method,
+            "initial_time": request.spec.initial_time,
+            "final_time": request.spec.final_time,
+            "time_step": request.spec.time_step,
+            "saveper": request.spec.saveper,
+        },
+    )
 
 
 def prepare(
@@ -287,7 +293,7 @@ def _time_spec(
     }
     if time_step is not None and saveper is None and spec.saveper < float(time_step):
         changes["saveper"] = float(time_step)
-    new = replace(spec, **changes)
+    new = replace(spec, **changes)  # type: ignore[arg-type]
     if not new.time_step > 0:
         raise SimulationError(f"time_step must be positive, got {new.time_step}")
     if not new.saveper > 0:

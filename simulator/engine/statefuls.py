@@ -173,7 +173,9 @@ class DelayBlock(Block):
     step_args = (0, 1)
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
-        order = _delay_order(_orders(self.arg(v, 3), n_runs), self.arg(v, 1), v[self.time_step_slot])
+        order = _delay_order(
+            _orders(self.arg(v, 3), n_runs), self.arg(v, 1), v[self.time_step_slot]
+        )
         k = _order_context(order, ctx)
         state = _column(self.arg(v, 2) * self.arg(v, 1), n_runs)
         return np.tile(state, (k, 1))

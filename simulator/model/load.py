@@ -201,10 +201,15 @@ class _Converter:
         if section.subscripts:
             self.element = section.subscripts[0].name
             raise self.refuse("subscript ranges (array models)")
+        # XMILE graphical functions with an equation can also be called as lookups
+        callable_kinds = ("AbstractLookup", "InlineLookupsStructure")
         self.lookup_names = {
             canonical(e.name)
             for e in section.elements
-            if any(type(c).__name__ == "AbstractLookup" for c in e.components)
+            if any(
+                type(c).__name__ in callable_kinds or type(c.ast).__name__ in callable_kinds
+                for c in e.components
+            )
         }
         control: dict[str, Any] = {}
         elements: dict[str, Element] = {}
@@ -240,7 +245,7 @@ class _Converter:
 
     def convert_element(self, abstract_element: Any, ident: str) -> Element:
         ast = self.component_ast(abstract_element)
-        lower, upper = (tuple(abstract_element.limits) + (None, None))[:2]
+        lower, upper = (*tuple(abstract_element.limits), None, None)[:2]
         common: dict[str, Any] = {
             "name": abstract_element.name,
             "ident": ident,
@@ -280,9 +285,7 @@ class _Converter:
     def expr(self, ast: Any) -> Expr:
         if isinstance(ast, bool | int | float | np.number):
             return Num(float(ast))
-        converter: Callable[[Any], Expr] | None = getattr(
-            self, f"_from_{type(ast).__name__}", None
-        )
+        converter: Callable[[Any], Expr] | None = getattr(self, f"_from_{type(ast).__name__}", None)
         if converter is None:
             raise self.refuse(_describe_structure(ast))
         return converter(ast)
@@ -338,7 +341,9 @@ class _Converter:
         return Call(function, args)
 
     def _from_InlineLookupsStructure(self, ast: Any) -> Expr:
-        return InlineLookup(self.expr(ast.argument), self.table(ast.lookups))
+        # PySD interpolates inline lookups with np.interp: held ends, whatever the type
+        table = self.table(ast.lookups)
+        return InlineLookup(self.expr(ast.argument), LookupTable(table.x, table.y))
 
     def _from_InitialStructure(self, ast: Any) -> Expr:
         return Stateful(StatefulKind.INITIAL, (self.expr(ast.initial),))

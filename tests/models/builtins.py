@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from pysd.py_backend.functions import (
-    if_then_else,
     modulo,
-    integer,
-    quantum,
-    zidz,
+    if_then_else,
     step,
-    xidz,
-    pulse,
+    quantum,
+    integer,
     ramp,
+    xidz,
+    zidz,
+    pulse,
 )
 from pysd.py_backend.statefuls import Integ
 from pysd import Component
@@ -287,8 +287,8 @@ def guards():
     depends_on={
         "time": 1,
         "initial_time": 1,
-        "time_step": 1,
         "final_time": 1,
+        "time_step": 1,
         "saveper": 1,
     },
 )

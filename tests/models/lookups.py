@@ -146,8 +146,8 @@ _integ_demand = Integ(lambda: demand_change(), lambda: 100, "_integ_demand")
     comp_subtype="with Lookup",
     depends_on={
         "demand": 1,
-        "effect_of_price": 1,
         "relative_price": 1,
+        "effect_of_price": 1,
         "time": 2,
         "seasonal": 1,
     },

@@ -6,17 +6,17 @@ Translated using PySD
 from pathlib import Path
 import numpy as np
 
-from pysd.py_backend.functions import step, active_initial, modulo
+from pysd.py_backend.functions import modulo, step, active_initial
 from pysd.py_backend.statefuls import (
-    Initial,
-    Delay,
-    DelayN,
-    Smooth,
-    DelayFixed,
-    Trend,
     Integ,
-    SampleIfTrue,
+    Initial,
     Forecast,
+    DelayFixed,
+    DelayN,
+    SampleIfTrue,
+    Smooth,
+    Delay,
+    Trend,
 )
 from pysd import Component
 
