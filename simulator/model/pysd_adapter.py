@@ -7,6 +7,8 @@ models through :func:`run_reference`, PySD's own ``Model.run``.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -73,12 +75,15 @@ def run_reference(
     """
     import pysd
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch:
         warnings.simplefilter("ignore")
+        # PySD writes its translation beside the model file: keep it out of the user's tree
+        copy = Path(scratch) / path.name
+        shutil.copyfile(path, copy)
         if path.suffix.lower() == ".mdl":
-            model = pysd.read_vensim(str(path))
+            model = pysd.read_vensim(str(copy))
         else:
-            model = pysd.read_xmile(str(path))
+            model = pysd.read_xmile(str(copy))
         frames = []
         for params in runs:
             model.reload()
