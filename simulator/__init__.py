@@ -19,11 +19,12 @@ from simulator.errors import (
     SimulatorError,
     SimulatorWarning,
     SweepError,
+    UndefinedReferenceError,
     UnknownNameError,
     UnsupportedConstructError,
 )
 from simulator.model.ir import Element, ElementKind, LookupTable, Model, TimeSpec
-from simulator.model.load import load_model
+from simulator.loading import load_model
 from simulator.results import package_version
 
 __version__ = package_version()
@@ -45,6 +46,7 @@ __all__ = [
     "SimulatorWarning",
     "SweepError",
     "TimeSpec",
+    "UndefinedReferenceError",
     "UnknownNameError",
     "UnsupportedConstructError",
     "__version__",

@@ -18,6 +18,7 @@ __all__ = [
     "SimulatorError",
     "SimulatorWarning",
     "SweepError",
+    "UndefinedReferenceError",
     "UnknownNameError",
     "UnsupportedConstructError",
 ]
@@ -74,6 +75,22 @@ class AlgebraicLoopError(ModelError):
         )
 
 
+class UndefinedReferenceError(ModelError):
+    """An equation refers to a name the model does not define."""
+
+    def __init__(
+        self, path: str | Path | None, element: str, name: str, suggestions: list[str]
+    ) -> None:
+        self.element = element
+        self.name = name
+        where = f"{path}: " if path else ""
+        hint = f" (did you mean {', '.join(repr(s) for s in suggestions)}?)" if suggestions else ""
+        super().__init__(
+            f"{where}element '{element}' refers to '{name}', which the model does not "
+            f"define{hint}; define it or correct the name"
+        )
+
+
 class UnknownNameError(SimulatorError, KeyError):
     """A name does not match any element of the model."""
 
@@ -99,3 +116,70 @@ class ScenarioError(SimulatorError):
 
 class SweepError(SimulatorError):
     """A sensitivity or uncertainty sweep description is invalid."""
+
+
+# -- scenario files -------------------------------------------------------------------------------
+__all__ += [
+    "ScenarioExtendsError",
+    "ScenarioFileError",
+    "ScenarioModelError",
+    "ScenarioNameError",
+    "ScenarioRangeError",
+    "ScenarioSchemaError",
+    "ScenarioSyntaxError",
+]
+
+
+class ScenarioFileError(ScenarioError):
+    """An error at a known place in a scenario file: ``file:line: field: problem``.
+
+    Attributes
+    ----------
+    path : Path
+        The scenario file at fault (in an ``extends`` chain, the file that
+        holds the bad value).
+    line : int
+        1-based line number.
+    field : str
+        Dotted field path, such as ``time.dt`` or ``interventions[2].at``.
+    problem : str
+        What is wrong, what was expected and, where possible, what to do.
+    """
+
+    def __init__(self, path: str | Path, line: int, field: str, problem: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.field = field
+        self.problem = problem
+        where = f"{self.path}:{line}: {field}: " if field else f"{self.path}:{line}: "
+        super().__init__(where + problem)
+
+
+class ScenarioSyntaxError(ScenarioFileError):
+    """The file is not valid YAML, or is empty, or holds more than one document."""
+
+
+class ScenarioSchemaError(ScenarioFileError):
+    """A key is unknown or misplaced, or a value has the wrong type or is out of range."""
+
+
+class ScenarioNameError(ScenarioFileError):
+    """A name does not match an element of the model (or names the wrong kind of element)."""
+
+    def __init__(
+        self, path: str | Path, line: int, field: str, problem: str, suggestions: list[str]
+    ) -> None:
+        self.suggestions = suggestions
+        super().__init__(path, line, field, problem)
+
+
+class ScenarioRangeError(ScenarioFileError):
+    """Time settings or intervention years are inconsistent with the run's horizon."""
+
+
+class ScenarioExtendsError(ScenarioFileError):
+    """An ``extends`` chain names a missing file or comes back to a file already in it."""
+
+
+class ScenarioModelError(ScenarioFileError):
+    """The scenario's model file is missing or cannot be loaded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,7 @@ from simulator.model.ir import Model
 __all__ = ["build_dataset", "package_version"]
 
 
+@functools.cache
 def package_version() -> str:
     """The installed version of this package."""
     from importlib.metadata import PackageNotFoundError, version

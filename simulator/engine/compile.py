@@ -33,7 +33,7 @@ from simulator.engine.statefuls import (
     DelayFixedBlock,
     StockBlock,
 )
-from simulator.errors import AlgebraicLoopError, UnsupportedConstructError
+from simulator.errors import AlgebraicLoopError, UndefinedReferenceError
 from simulator.model.ir import (
     Binary,
     Call,
@@ -51,6 +51,7 @@ from simulator.model.ir import (
     references,
 )
 from simulator.model.load import CONTROL_NAMES
+from simulator.model.names import suggest
 
 __all__ = ["BatchLookupTable", "CompiledModel", "Node", "compile_model"]
 
@@ -255,14 +256,13 @@ class _Compiler:
         for node in self.nodes.values():
             if node.expr is None:
                 continue
-            for name in references(node.expr):
+            for name in sorted(references(node.expr)):
                 if name not in self.nodes and name not in self.tables:
-                    raise UnsupportedConstructError(
-                        self.model.source,
-                        self.model.elements[node.owner.split("::")[0]].name
-                        if node.owner.split("::")[0] in self.model.elements
-                        else node.owner,
-                        f"a reference to '{name}', which is not defined in the model",
+                    owner = self.model.elements.get(node.owner.split("::")[0])
+                    label = owner.name if owner is not None else node.owner
+                    known = [e.name for e in self.model.elements.values()]
+                    raise UndefinedReferenceError(
+                        self.model.source, label, name, suggest(name, known)
                     )
 
     def make_blocks(self, slots: Mapping[str, int]) -> dict[str, Block]:
@@ -287,7 +287,7 @@ class _Compiler:
     def deps(self, node: Node, phase: str) -> set[str]:
         """Names a node needs: ``phase`` is "init" or "run"."""
         key = (node.name, phase, node.block is not None)
-        cache: dict[tuple[str, str, bool], set[str]] = self.__dict__.setdefault("_deps", {})
+        cache: dict[tuple[str, str, bool], set[str]] = self.__dict__.setdefault("_deps_cache", {})
         if key not in cache:
             cache[key] = self._deps(node, phase)
         return cache[key]

@@ -168,23 +168,29 @@ def interpolate(x: Value, xs: np.ndarray, ys: np.ndarray, kind: str = "interpola
     >>> interpolate(np.array([12.0]), xs, ys, "extrapolate").tolist()
     [6.0]
     """
+    if ys.ndim == 1 and kind != "hold_backward":
+        inside = np.interp(x, xs, ys)
+        if kind == "extrapolate" and len(xs) > 1:
+            low = ys[0] + (ys[1] - ys[0]) / (xs[1] - xs[0]) * (np.asarray(x) - xs[0])
+            high = ys[-1] + (ys[-1] - ys[-2]) / (xs[-1] - xs[-2]) * (np.asarray(x) - xs[-1])
+            return np.where(x < xs[0], low, np.where(x > xs[-1], high, inside))
+        return inside
     x_arr = np.asarray(x, dtype=float)
     n = len(xs)
     if n == 1:
         return np.broadcast_to(ys[..., 0], np.broadcast_shapes(x_arr.shape, ys.shape[:-1])) * 1.0
-    right = np.clip(np.searchsorted(xs, x_arr, side="right"), 1, n - 1)
+    right = np.searchsorted(xs[1:-1], x_arr, side="right") + 1  # segment index in [1, n - 1]
     left = right - 1
     x0, x1 = xs[left], xs[right]
     if ys.ndim == 1:
-        y0, y1 = ys[left], ys[right]
+        y0 = ys[left]
     else:
         rows = np.arange(ys.shape[0])
         y0, y1 = ys[rows, left], ys[rows, right]
     if kind == "hold_backward":
         below = x_arr < xs[0]
         at_or_above_last = x_arr >= xs[-1]
-        last = ys[..., -1]
-        return np.where(at_or_above_last, last, np.where(below, ys[..., 0], y0))
+        return np.where(at_or_above_last, ys[..., -1], np.where(below, ys[..., 0], y0))
     inside = y0 + (y1 - y0) * ((x_arr - x0) / (x1 - x0))
     if kind == "extrapolate":
         return inside

@@ -121,7 +121,7 @@ def simulate(
     >>> import simulator, numpy as np
     >>> model = simulator.load_model("tests/models/teacup.mdl")
     >>> ds = simulator.simulate(model, {"Room Temperature": np.array([20.0, 30.0])},
-    ...                         outputs=["Teacup Temperature"], final_time=10)
+    ...                         outputs=["Teacup Temperature"], final_time=10, saveper=1)
     >>> ds["Teacup Temperature"].shape
     (2, 11)
     """

@@ -91,6 +91,14 @@ class Block:
         """Discrete update with the values at the start of the step."""
 
 
+def _shifted(rows: np.ndarray, first: Any) -> np.ndarray:
+    """Rows moved down by one stage, ``first`` in the top row (PySD's ``np.roll`` then set)."""
+    out = np.empty_like(rows)
+    out[1:] = rows[:-1]
+    out[0] = first
+    return out
+
+
 def _orders(value: Any, n_runs: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=float), (n_runs,)).astype(int)
 
@@ -143,8 +151,7 @@ class SmoothBlock(Block):
         return _last_row(rows, ctx)
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
-        targets = np.roll(rows, 1, axis=0)
-        targets[0] = self.arg(v, 0)
+        targets = _shifted(rows, self.arg(v, 0))
         order = ctx["order"] if not ctx["uniform"] else ctx["order"][0]
         return (targets - rows) * order / self.arg(v, 1)
 
@@ -185,8 +192,7 @@ class DelayBlock(Block):
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         outflows = rows / self.arg(v, 1)
-        inflows = np.roll(outflows, 1, axis=0)
-        inflows[0] = self.arg(v, 0)
+        inflows = _shifted(outflows, self.arg(v, 0))
         order = ctx["order"] if not ctx["uniform"] else ctx["order"][0]
         return (inflows - outflows) * order
 
@@ -209,14 +215,11 @@ class DelayNBlock(DelayBlock):
         return _last_row(rows, ctx) / ctx["times"][0]
 
     def _next_times(self, v: Values, ctx: Ctx) -> np.ndarray:
-        times = np.roll(ctx["times"], 1, axis=0)
-        times[0] = self.arg(v, 1)
-        return times
+        return _shifted(ctx["times"], self.arg(v, 1))
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         outflows = rows / self._next_times(v, ctx)
-        inflows = np.roll(outflows, 1, axis=0)
-        inflows[0] = self.arg(v, 0)
+        inflows = _shifted(outflows, self.arg(v, 0))
         order = ctx["order"] if not ctx["uniform"] else ctx["order"][0]
         return (inflows - outflows) * order
 

@@ -38,7 +38,7 @@ from simulator.model.ir import (
 from simulator.model.names import canonical
 from simulator.model.pysd_adapter import translate
 
-__all__ = ["BUILTIN_ARITY", "CONTROL_NAMES", "TIME_NAMES", "load_model"]
+__all__ = ["BUILTIN_ARITY", "CONTROL_NAMES", "TIME_NAMES", "read_model"]
 
 #: Identifiers of the simulation control variables, usable inside equations.
 CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
@@ -107,7 +107,7 @@ _SUFFIXES = {".mdl": "vensim", ".xmile": "xmile", ".stmx": "xmile", ".itmx": "xm
 _GROUP_HEADER = re.compile(r"^\s*\*{3,}\s*\n\s*\.?(?P<name>[^\n]*?)\s*\n\s*\*{3,}", re.M)
 
 
-def load_model(path: str | Path) -> Model:
+def read_model(path: str | Path) -> Model:
     """Read a Vensim ``.mdl`` or XMILE ``.xmile``/``.stmx`` file into the frozen IR.
 
     Parameters
@@ -146,17 +146,24 @@ def _translate(path: Path, kind: str) -> Any:
     try:
         return translate(path, kind)
     except Exception as exc:
-        raise ModelFileError(path, f"cannot be parsed: {_parse_problem(exc)}") from exc
+        raise ModelFileError(path, _parse_problem(exc, path)) from exc
 
 
-def _parse_problem(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    for line in text:
-        if "We were here" in line:
-            first += f" near {line.split('matching', 1)[-1].split('<--')[0].strip()}"
-            break
-    return first[:300]
+def _parse_problem(exc: BaseException, path: Path) -> str:
+    """Say where in the file the translator stopped, and why."""
+    error: BaseException | None = exc
+    while error is not None and not hasattr(error, "pos"):
+        error = error.__cause__ or error.__context__
+    if error is None:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return f"cannot be parsed: {first[:300]}"
+    text, pos = str(getattr(error, "text", "")), int(getattr(error, "pos", 0))
+    content = path.read_text(encoding="utf-8", errors="replace")
+    start = content.find(text) if text else -1
+    line = content.count("\n", 0, start + pos) + 1 if start >= 0 else 0
+    snippet = text[pos : pos + 40].strip().splitlines()[0] if text[pos:].strip() else text.strip()
+    where = f"line {line}: " if line else ""
+    return f"{where}cannot parse the equation near '{snippet}'; check its syntax"
 
 
 def _vensim_groups(text: str) -> dict[str, str]:
