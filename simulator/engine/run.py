@@ -154,10 +154,13 @@ class _Loop:
         self.holder = [self.y]
         self.core = [self.entry(slot, e) for slot, e in compiled.core]
         self.report = [self.entry(slot, e) for slot, e in compiled.report]
+        self.stock_rates = [
+            (offsets[b.slot].start, b.args[0]) for b in compiled.blocks if isinstance(b, StockBlock)
+        ]
         self.continuous = [
             (offsets[b.slot], b, contexts[b.slot])
             for b in compiled.blocks
-            if offsets[b.slot].stop > offsets[b.slot].start
+            if offsets[b.slot].stop > offsets[b.slot].start and not isinstance(b, StockBlock)
         ]
         self.discrete = [(b, contexts[b.slot]) for b in compiled.blocks if b.discrete]
         self.non_negative = [
@@ -173,6 +176,9 @@ class _Loop:
         if not isinstance(entry, Block):
             return slot, entry
         block, rows, ctx, holder = entry, self.offsets[slot], self.contexts[slot], self.holder
+        if isinstance(block, StockBlock):  # the common case, kept short
+            row = rows.start
+            return slot, lambda v: holder[0][row]
         return slot, lambda v: block.output(v, holder[0][rows], ctx)
 
     def derivative(self, t: float, y: np.ndarray, first_stage: bool) -> np.ndarray:
@@ -188,6 +194,8 @@ class _Loop:
                 self.record()
             self.first_stage_values = list(v)
         dy = np.empty_like(y)
+        for row, rate in self.stock_rates:
+            dy[row] = v[rate]
         for rows, block, ctx in self.continuous:
             dy[rows] = block.derivative(v, y[rows], ctx)
         return dy
