@@ -238,8 +238,11 @@ class Model:
         object.__setattr__(self, "elements", MappingProxyType(dict(self.elements)))
 
     def __repr__(self) -> str:
+        plural = {ElementKind.AUXILIARY: "auxiliaries"}
         counts = ", ".join(
-            f"{len(self.of_kind(k))} {k.value}s" for k in ElementKind if self.of_kind(k)
+            f"{len(self.of_kind(k))} {plural.get(k, k.value + 's')}"
+            for k in ElementKind
+            if self.of_kind(k)
         )
         where = self.source.name if self.source else "<memory>"
         return f"<Model {where}: {counts}; t = {self.time.initial_time}..{self.time.final_time}>"
