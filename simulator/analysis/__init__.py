@@ -1,0 +1,1 @@
+"""Analyses built on batched runs: fit statistics, scenario comparison, sensitivity."""
