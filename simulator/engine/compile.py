@@ -62,7 +62,7 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "-": operator.sub,
     "*": operator.mul,
     "/": np.divide,
-    "^": np.power,
+    "^": fn.power,
     "=": np.equal,
     "<>": np.not_equal,
     "<": np.less,

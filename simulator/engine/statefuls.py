@@ -275,8 +275,7 @@ class TrendBlock(Block):
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         numerator = self.arg(v, 0) - rows[0]
         denominator = self.arg(v, 1) * np.abs(rows[0])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(np.abs(denominator) < SMALL_VENSIM, 0.0, numerator / denominator)
+        return np.where(np.abs(denominator) < SMALL_VENSIM, 0.0, numerator / denominator)
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return (self.arg(v, 0) - rows[0]) / self.arg(v, 1)
@@ -297,8 +296,7 @@ class ForecastBlock(Block):
         value = self.arg(v, 0)
         numerator = value - rows[0]
         denominator = self.arg(v, 1) * rows[0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(np.abs(denominator) < SMALL_VENSIM, 0.0, numerator / denominator)
+        ratio = np.where(np.abs(denominator) < SMALL_VENSIM, 0.0, numerator / denominator)
         return value * (1 + ratio * self.arg(v, 2))
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
