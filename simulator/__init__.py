@@ -7,6 +7,7 @@ The public API, used by the CLI and the notebooks::
     ds = simulator.simulate(model, {"tax incentive for cluster firms": [0.0, 0.05]})
 """
 
+from simulator.analysis.compare import Comparison, compare_scenarios
 from simulator.engine.compile import CompiledModel, compile_model
 from simulator.engine.integrators import INTEGRATORS
 from simulator.engine.simulate import ENGINES, simulate
@@ -23,9 +24,10 @@ from simulator.errors import (
     UnknownNameError,
     UnsupportedConstructError,
 )
-from simulator.model.ir import Element, ElementKind, LookupTable, Model, TimeSpec
 from simulator.loading import load_model
+from simulator.model.ir import Element, ElementKind, LookupTable, Model, TimeSpec
 from simulator.results import package_version
+from simulator.scenario import Scenario, load_scenario, run_scenario
 
 __version__ = package_version()
 
@@ -33,6 +35,7 @@ __all__ = [
     "ENGINES",
     "INTEGRATORS",
     "AlgebraicLoopError",
+    "Comparison",
     "CompiledModel",
     "Element",
     "ElementKind",
@@ -40,6 +43,7 @@ __all__ = [
     "Model",
     "ModelError",
     "ModelFileError",
+    "Scenario",
     "ScenarioError",
     "SimulationError",
     "SimulatorError",
@@ -50,7 +54,53 @@ __all__ = [
     "UnknownNameError",
     "UnsupportedConstructError",
     "__version__",
+    "compare_scenarios",
     "compile_model",
     "load_model",
+    "load_scenario",
+    "run_scenario",
     "simulate",
+]
+
+# -- sensitivity and uncertainty sweeps -----------------------------------------------------------
+from simulator.analysis.sensitivity import METHODS as SENSITIVITY_METHODS
+from simulator.errors import (
+    SweepDistributionError,
+    SweepFileError,
+    SweepNameError,
+    SweepRangeError,
+    SweepSampleSizeError,
+    SweepSchemaError,
+    SweepSyntaxError,
+)
+from simulator.executors import EXECUTORS, Executor
+from simulator.plots_sensitivity import (
+    plot_fan,
+    plot_indices,
+    plot_indices_over_time,
+    plot_morris,
+    plot_policy_effect,
+)
+from simulator.sweep import Sweep, SweepResult, load_sweep, run_sweep
+
+__all__ += [
+    "EXECUTORS",
+    "SENSITIVITY_METHODS",
+    "Executor",
+    "Sweep",
+    "SweepDistributionError",
+    "SweepFileError",
+    "SweepNameError",
+    "SweepRangeError",
+    "SweepResult",
+    "SweepSampleSizeError",
+    "SweepSchemaError",
+    "SweepSyntaxError",
+    "load_sweep",
+    "plot_fan",
+    "plot_indices",
+    "plot_indices_over_time",
+    "plot_morris",
+    "plot_policy_effect",
+    "run_sweep",
 ]

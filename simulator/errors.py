@@ -183,3 +183,108 @@ class ScenarioExtendsError(ScenarioFileError):
 
 class ScenarioModelError(ScenarioFileError):
     """The scenario's model file is missing or cannot be loaded."""
+
+
+# -- sweep files ----------------------------------------------------------------------------------
+__all__ += [
+    "SweepDistributionError",
+    "SweepFileError",
+    "SweepNameError",
+    "SweepRangeError",
+    "SweepSampleSizeError",
+    "SweepSchemaError",
+    "SweepSyntaxError",
+]
+
+
+class SweepFileError(SweepError):
+    """An error at a known place in a sweep description: ``file:line: field: problem``.
+
+    A sweep built in Python has no file: the message is ``field: problem``.
+
+    Attributes
+    ----------
+    loc : tuple of str and int
+        Where the field is, such as ``("parameters", 2, "bounds")``.
+    field : str
+        The same, written ``parameters[2].bounds``.
+    problem : str
+        What is wrong, what was expected and, where possible, what to do.
+    path : Path or None
+        The sweep file.
+    line : int or None
+        1-based line number in ``path``.
+    """
+
+    def __init__(
+        self,
+        loc: tuple[str | int, ...],
+        problem: str,
+        path: str | Path | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.loc = tuple(loc)
+        self.problem = problem
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        super().__init__(self._message())
+
+    @property
+    def field(self) -> str:
+        text = ""
+        for part in self.loc:
+            if isinstance(part, int):
+                text += f"[{part}]"
+            else:
+                text += f".{part}" if text else str(part)
+        return text
+
+    def _message(self) -> str:
+        where = f"{self.path}:{self.line}: " if self.path is not None else ""
+        field = f"{self.field}: " if self.loc else ""
+        return where + field + self.problem
+
+    def at(self, path: str | Path, line: int) -> SweepFileError:
+        """The same error, placed at ``line`` of the file ``path``."""
+        located = type(self).__new__(type(self))
+        located.__dict__.update(self.__dict__)
+        located.path, located.line = Path(path), line
+        Exception.__init__(located, located._message())
+        return located
+
+
+class SweepSyntaxError(SweepFileError):
+    """The file cannot be read, is not valid YAML, is empty or repeats a key."""
+
+
+class SweepSchemaError(SweepFileError):
+    """A key is unknown or misplaced, a value has the wrong type, or settings contradict."""
+
+
+class SweepNameError(SweepFileError):
+    """A parameter or output does not name a suitable element of the model."""
+
+    def __init__(
+        self,
+        loc: tuple[str | int, ...],
+        problem: str,
+        suggestions: list[str],
+        path: str | Path | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.suggestions = list(suggestions)
+        if suggestions:
+            problem += f"; did you mean {', '.join(repr(s) for s in suggestions)}?"
+        super().__init__(loc, problem, path, line)
+
+
+class SweepDistributionError(SweepFileError):
+    """Bounds are reversed, or distribution parameters are missing or invalid."""
+
+
+class SweepSampleSizeError(SweepFileError):
+    """The sample size ``N`` is not one the method accepts."""
+
+
+class SweepRangeError(SweepFileError):
+    """An output's years or window do not fit the run's saved times."""

@@ -1,0 +1,114 @@
+"""``cbec-sd sensitivity SWEEP.yaml -o DIR``: run a sweep from the shell.
+
+Writes into ``DIR``: ``samples.nc`` (the sample matrix), one NetCDF file per
+output (values, indices with confidence intervals or percentile bands),
+``sweep.json`` (the sweep, provenance, file index), ``summary.csv`` and PNG
+plots in ``DIR/plots``. Every file is written atomically. A
+:class:`~simulator.errors.SimulatorError` (a bad sweep file names its file,
+line and field) is printed as one line on stderr with exit status 2.
+
+Uses only the public API (:mod:`simulator`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+import simulator
+
+__all__ = ["add_arguments", "handler"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``sensitivity`` subcommand's arguments to ``parser``."""
+    parser.add_argument("sweep", type=Path, help="sweep YAML file (see scenarios/sweeps/)")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    parser.add_argument(
+        "--chunk-size", type=int, default=None, help="runs per engine batch (memory bound)"
+    )
+    parser.add_argument(
+        "--executor", default="local", help="where chunks run (default: local, in-process)"
+    )
+    parser.add_argument("--no-plots", action="store_true", help="write data files only")
+    # the main parser may give every subcommand --quiet already
+    with contextlib.suppress(argparse.ArgumentError):
+        parser.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Run a sensitivity or uncertainty sweep: indices or bands, samples, provenance, plots."""
+    quiet = bool(getattr(args, "quiet", False))
+    try:
+        sweep = simulator.load_sweep(args.sweep)
+        result = simulator.run_sweep(
+            sweep, executor=args.executor, chunk_size=args.chunk_size, quiet=quiet
+        )
+        folder: Path = args.output
+        written = result.save(folder)
+        summary = result.summary()
+        _atomic(folder / "summary.csv", lambda p: summary.to_csv(p))
+        written.append(folder / "summary.csv")
+        if not args.no_plots:
+            written += _plots(result, folder / "plots")
+    except simulator.SimulatorError as exc:
+        print(f"cbec-sd: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    if not quiet:
+        with pd.option_context("display.width", 200, "display.max_columns", 20):
+            print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
+        print(f"\nwrote {len(written)} files to {folder}")
+    return 0
+
+
+def _plots(result: simulator.SweepResult, folder: Path) -> list[Path]:
+    """One PNG per figure that fits each output."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for number, (key, ds) in enumerate(result.outputs.items(), start=1):
+        figures = {}
+        if "mu_star" in ds:
+            figures["morris"] = simulator.plot_morris(ds)
+        if "factor" in ds.dims:
+            figures["indices"] = simulator.plot_indices(ds)
+            if ds.sizes.get("time", 0) > 1:
+                index = ds.attrs.get("headline_indices", "ST").split()[-1]
+                figures["over_time"] = simulator.plot_indices_over_time(ds, index)
+        else:
+            figures["fan"] = simulator.plot_fan(ds)
+        if bool(ds["effect"].values.any()):
+            figures["policy_effect"] = simulator.plot_policy_effect(ds)
+        stem = "".join(c if c.isalnum() else "_" for c in key.lower()).strip("_")
+        for kind, figure in figures.items():
+            path = folder / f"{number:02d}_{stem}_{kind}.png"
+            _atomic(path, functools.partial(_save_png, figure))
+            written.append(path)
+    return written
+
+
+def _save_png(figure: Figure, path: Path) -> None:
+    figure.savefig(path, format="png", dpi=120)
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
