@@ -1,14 +1,40 @@
-"""``load_model``: read a model file and check that the engine can run all of it."""
+"""``load_model``: read a model file, check that the engine can run all of it, cache the IR.
+
+Translating a large Vensim file takes PySD a second or more; the frozen IR it
+becomes is cached on disk, keyed by the file's bytes and the versions of this
+package and PySD, so the CLI and sweep workers load a model they have seen in
+milliseconds. ``CBEC_SD_CACHE_DIR`` moves the cache; ``CBEC_SD_NO_CACHE=1``
+turns it off.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from simulator.engine.compile import compile_model
 from simulator.model.ir import Model
 from simulator.model.load import read_model
+from simulator.model.pysd_adapter import pysd_version
+from simulator.results import package_version
 
-__all__ = ["load_model"]
+__all__ = ["cache_directory", "load_model"]
+
+
+def cache_directory() -> Path | None:
+    """Where loaded models are cached, or None when caching is off."""
+    if os.environ.get("CBEC_SD_NO_CACHE"):
+        return None
+    configured = os.environ.get("CBEC_SD_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cbec-sd" / "models"
 
 
 def load_model(path: str | Path) -> Model:
@@ -37,6 +63,47 @@ def load_model(path: str | Path) -> Model:
     >>> model["room temperature"].value
     70.0
     """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return read_model(path)  # raises the ModelFileError that explains it
+    key = hashlib.sha256(
+        b"\0".join([raw, package_version().encode(), pysd_version().encode(), path.suffix.encode()])
+    ).hexdigest()
+    cached = _read_cache(key)
+    if cached is not None and cached.source_hash == hashlib.sha256(raw).hexdigest():
+        return replace(cached, source=path)
     model = read_model(path)
     compile_model(model, outputs=())
+    _write_cache(key, model)
     return model
+
+
+def _read_cache(key: str) -> Model | None:
+    directory = cache_directory()
+    if directory is None:
+        return None
+    try:
+        with open(directory / f"{key}.pickle", "rb") as handle:
+            model = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        return None
+    return model if isinstance(model, Model) else None
+
+
+def _write_cache(key: str, model: Model) -> None:
+    """Best effort: a cache that cannot be written is no error."""
+    directory = cache_directory()
+    if directory is None:
+        return
+    with contextlib.suppress(OSError, pickle.PicklingError):
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump(model, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, directory / f"{key}.pickle")
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)

@@ -82,3 +82,25 @@ def test_missing_and_foreign_files(tmp_path: Path) -> None:
     empty.write_text("<xmile")
     with pytest.raises(simulator.ModelFileError):
         simulator.load_model(empty)
+
+
+def test_loaded_models_are_cached_by_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CBEC_SD_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "teacup.mdl"
+    path.write_bytes((FIXTURES / "teacup.mdl").read_bytes())
+    first = simulator.load_model(path)
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 1
+    second = simulator.load_model(path)
+    assert second == first and second.source == path
+    # an edited file is translated afresh
+    path.write_text(path.read_text().replace("70\n", "75\n", 1))
+    assert simulator.load_model(path)["room temperature"].value == 75.0
+    assert len(list((tmp_path / "cache").glob("*.pickle"))) == 2
+    # a corrupt cache entry is ignored, not trusted
+    for entry in (tmp_path / "cache").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    assert simulator.load_model(path)["room temperature"].value == 75.0
+    monkeypatch.setenv("CBEC_SD_NO_CACHE", "1")
+    assert simulator.load_model(path)["room temperature"].value == 75.0

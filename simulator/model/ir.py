@@ -237,6 +237,13 @@ class Model:
     def __post_init__(self) -> None:
         object.__setattr__(self, "elements", MappingProxyType(dict(self.elements)))
 
+    def __reduce__(self) -> tuple[type[Model], tuple[object, ...]]:
+        # the read-only mapping proxy cannot be pickled: rebuild it from a dict
+        return (
+            Model,
+            (dict(self.elements), self.time, self.source, self.source_hash, dict(self._aliases)),
+        )
+
     def __repr__(self) -> str:
         plural = {ElementKind.AUXILIARY: "auxiliaries"}
         counts = ", ".join(

@@ -7,6 +7,7 @@ models through :func:`run_reference`, PySD's own ``Model.run``.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import warnings
@@ -42,11 +43,12 @@ def translate(path: Path, kind: str) -> Any:
         return source.get_abstract_model()
 
 
+@functools.cache
 def pysd_version() -> str:
-    """The installed PySD version."""
-    import pysd
+    """The installed PySD version (read from its metadata, without importing it)."""
+    from importlib.metadata import version
 
-    return str(pysd.__version__)
+    return version("pysd")
 
 
 def run_reference(
