@@ -7,6 +7,14 @@ plots in ``DIR/plots``. Every file is written atomically. A
 :class:`~simulator.errors.SimulatorError` (a bad sweep file names its file,
 line and field) is printed as one line on stderr with exit status 2.
 
+Runs go chunk by chunk into ``DIR/chunks`` (or ``--store``), where each
+finished chunk is kept; a progress bar on stderr counts runs as chunks finish
+(``--quiet`` hides it). Interrupted (Ctrl-C: exit status 130, no partial
+file left), the same command resumes: finished chunks are not run again.
+``--executor processes`` uses every local core; ``--executor dask --scheduler
+tcp://HOST:PORT`` a Dask cluster (``executor:`` and ``scheduler:`` in the
+sweep file do the same; the command line wins). See ``docs/scaling.md``.
+
 Uses only the public API (:mod:`simulator`).
 """
 
@@ -15,16 +23,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import os
 import sys
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 import simulator
+from simulator.atomic import atomic_write
 
 __all__ = ["add_arguments", "handler"]
 
@@ -37,7 +43,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--chunk-size", type=int, default=None, help="runs per engine batch (memory bound)"
     )
     parser.add_argument(
-        "--executor", default="local", help="where chunks run (default: local, in-process)"
+        "--executor",
+        choices=list(simulator.EXECUTORS),
+        default=None,
+        help="where chunks run: local (this process), processes (every local core), dask "
+        "(a cluster, with --scheduler); default: the sweep file's, else local",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler address, tcp://HOST:PORT (implies --executor dask)",
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        help="folder for finished chunks, to resume from (default: OUTPUT/chunks)",
     )
     parser.add_argument("--no-plots", action="store_true", help="write data files only")
     # the main parser may give every subcommand --quiet already
@@ -48,21 +70,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def handler(args: argparse.Namespace) -> int:
     """Run a sensitivity or uncertainty sweep: indices or bands, samples, provenance, plots."""
     quiet = bool(getattr(args, "quiet", False))
+    folder: Path = args.output
+    store: Path = args.store or folder / "chunks"
     try:
         sweep = simulator.load_sweep(args.sweep)
         result = simulator.run_sweep(
-            sweep, executor=args.executor, chunk_size=args.chunk_size, quiet=quiet
+            sweep,
+            executor=args.executor or ("dask" if args.scheduler else None),
+            scheduler=args.scheduler,
+            chunk_size=args.chunk_size,
+            store=store,
+            quiet=quiet,
         )
-        folder: Path = args.output
         written = result.save(folder)
         summary = result.summary()
-        _atomic(folder / "summary.csv", lambda p: summary.to_csv(p))
+        atomic_write(folder / "summary.csv", lambda p: summary.to_csv(p))
         written.append(folder / "summary.csv")
         if not args.no_plots:
             written += _plots(result, folder / "plots")
     except simulator.SimulatorError as exc:
         print(f"cbec-sd: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            f"cbec-sd: interrupted; finished chunks are kept in {store}: run the same command "
+            "again to resume",
+            file=sys.stderr,
+        )
+        return 130
     if not quiet:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
             print(summary.to_string(float_format=lambda v: f"{v:.4g}"))
@@ -90,25 +125,10 @@ def _plots(result: simulator.SweepResult, folder: Path) -> list[Path]:
         stem = "".join(c if c.isalnum() else "_" for c in key.lower()).strip("_")
         for kind, figure in figures.items():
             path = folder / f"{number:02d}_{stem}_{kind}.png"
-            _atomic(path, functools.partial(_save_png, figure))
+            atomic_write(path, functools.partial(_save_png, figure))
             written.append(path)
     return written
 
 
 def _save_png(figure: Figure, path: Path) -> None:
     figure.savefig(path, format="png", dpi=120)
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,8 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 from matplotlib.figure import Figure
+
+from simulator.atomic import atomic_write
 
 __all__ = [
     "WRITERS",
@@ -43,41 +43,6 @@ __all__ = [
 ]
 
 Provenance = Mapping[str, str]
-
-
-def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> Path:
-    """Call ``writer`` on a temporary path next to ``path``, then move it into place.
-
-    Parameters
-    ----------
-    path : str or Path
-        The destination; its directory is created if needed.
-    writer : callable
-        Writes the complete file at the path it is given.
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> _ = atomic_write(folder / "a.txt", lambda p: p.write_text("done"))
-    >>> sorted(p.name for p in folder.iterdir())
-    ['a.txt']
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
-    try:
-        writer(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def provenance(dataset: xr.Dataset) -> dict[str, str]:

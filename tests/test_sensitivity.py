@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import xarray as xr
 from SALib.analyze import sobol as salib_sobol
+from sweep_helpers import write_scenarios
 
 import simulator
 from simulator import cli_sensitivity
@@ -244,20 +245,6 @@ def test_python_built_sweep_errors_name_the_field() -> None:
 
 
 # -- scenarios, bands and policy effects -----------------------------------------------------------
-
-
-def write_scenarios(folder: Path) -> tuple[Path, Path]:
-    base = folder / "base.yaml"
-    base.write_text(
-        f"name: base\nmodel: {MODELS / 'linear.mdl'}\n"
-        "time: {start: 0, stop: 10, dt: 1, saveper: 1}\n"
-    )
-    policy = folder / "policy.yaml"
-    policy.write_text(
-        "name: more c\nextends: base.yaml\n"
-        "interventions:\n  - {variable: c, type: step, at: 5, to: 5}\n"
-    )
-    return base, policy
 
 
 def test_monte_carlo_bands_and_the_policy_effect_on_the_same_samples(tmp_path: Path) -> None:
