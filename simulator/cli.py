@@ -22,7 +22,6 @@ from pathlib import Path
 import matplotlib
 
 import simulator
-from simulator import cli_sensitivity
 from simulator import io as out
 from simulator.errors import SimulatorError
 
@@ -172,18 +171,35 @@ def _bound(value: float | None) -> str:
     return "?" if value is None else f"{value:g}"
 
 
+def _add_sensitivity(parser: argparse.ArgumentParser) -> None:
+    from simulator import cli_sensitivity  # SALib, dask and the sweep code load on demand
+
+    cli_sensitivity.add_arguments(parser)
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    """Run a sensitivity or uncertainty sweep: indices or bands, samples, provenance, plots."""
+    from simulator import cli_sensitivity
+
+    return cli_sensitivity.handler(args)
+
+
 #: Subcommands: name -> (add_arguments, handler).
 COMMANDS: dict[str, tuple[AddArguments, Handler]] = {
     "run": (_add_run, _run),
     "compare": (_add_compare, _compare),
     "check": (_add_check, _check),
     "describe": (_add_describe, _describe),
-    "sensitivity": (cli_sensitivity.add_arguments, cli_sensitivity.handler),
+    "sensitivity": (_add_sensitivity, _sensitivity),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, with one subparser per entry of :data:`COMMANDS`."""
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser, with one subparser per entry of :data:`COMMANDS`.
+
+    With ``selected``, only that subcommand's arguments are added (the others
+    keep their one-line help), so a command imports only what it needs.
+    """
     parser = argparse.ArgumentParser(
         prog="cbec-sd", description="System-dynamics scenarios for the CBEC x cluster model."
     )
@@ -202,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
             help=summary[0] if summary else None,
             description=summary[0] if summary else None,
         )
-        add_arguments(command)
+        if selected is None or selected == name:
+            add_arguments(command)
         command.set_defaults(handler=handler)
     return parser
 
@@ -210,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cbec-sd``; returns the exit status."""
     matplotlib.use("Agg")
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    selected = next((w for w in words if w in COMMANDS), None)
+    args = build_parser(selected).parse_args(words)
     try:
         return int(args.handler(args))
     except SimulatorError as exc:
