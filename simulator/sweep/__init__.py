@@ -35,7 +35,7 @@ A sweep file (see ``scenarios/sweeps/`` for complete ones)::
     # how to run it (optional; none of these changes the results)
     chunk_size: 8192                    # runs per engine batch
     executor: dask                      # local (default), processes, dask
-    scheduler: tcp://10.0.0.5:8786      # for dask
+    scheduler: tcp://scheduler-host:8786      # for dask
 
 Results do not depend on ``chunk_size``, on the executor, or on how often the
 sweep was interrupted and resumed: each chunk is a batch, and a batch gives
