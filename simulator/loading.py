@@ -68,11 +68,12 @@ def load_model(path: str | Path) -> Model:
         raw = path.read_bytes()
     except OSError:
         return read_model(path)  # raises the ModelFileError that explains it
+    digest = hashlib.sha256(raw).hexdigest()
     key = hashlib.sha256(
-        b"\0".join([raw, package_version().encode(), pysd_version().encode(), path.suffix.encode()])
+        "\0".join([digest, package_version(), pysd_version(), path.suffix]).encode()
     ).hexdigest()
     cached = _read_cache(key)
-    if cached is not None and cached.source_hash == hashlib.sha256(raw).hexdigest():
+    if cached is not None and cached.source_hash == digest:
         return replace(cached, source=path)
     model = read_model(path)
     compile_model(model, outputs=())

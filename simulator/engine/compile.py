@@ -190,12 +190,15 @@ class _Compiler:
                 self.tables.setdefault(element.ident, element.equation.table)
         self.nodes: dict[str, Node] = {}
         self.counter = 0
+        # element -> (rate node, initial node, non-negative); block node -> (kind, arg nodes)
+        self.stock_specs: dict[str, tuple[str, str, bool]] = {}
+        self.block_specs: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.deps_cache: dict[tuple[str, str, bool], set[str]] = {}
 
     # -- building the node graph -------------------------------------------------------------
     def compile(self, outputs: tuple[str, ...]) -> CompiledModel:
         for name in ("time", *CONTROL_NAMES):
             self.nodes[name] = Node(name, name)
-        stock_blocks: list[Node] = []
         for element in self.model.elements.values():
             if element.kind is ElementKind.LOOKUP:
                 continue
@@ -204,18 +207,16 @@ class _Compiler:
                 assert element.equation is not None and element.initial is not None
                 rate = self.hidden(ident, "rate", element.equation)
                 initial = self.hidden(ident, "initial", element.initial)
-                block_node = Node(ident, ident, block=None)
-                self.nodes[ident] = block_node
-                stock_blocks.append(block_node)
-                self.pending_stock(ident, rate, initial, element.non_negative)
+                self.nodes[ident] = Node(ident, ident)
+                self.stock_specs[ident] = (rate, initial, element.non_negative)
             else:
                 expr = self.overrides.get(ident, element.equation)
                 assert expr is not None
                 self.nodes[ident] = Node(ident, ident, expr=self.lift(ident, expr))
         self.check_references()
-        slots = {name: i for i, name in enumerate(self.nodes)}
-        self.slots = slots
-        blocks = self.make_blocks(slots)
+        self.names = list(self.nodes)  # slot -> node name
+        self.slots = {name: i for i, name in enumerate(self.names)}
+        blocks = self.make_blocks(self.slots)
         return self.order(outputs, blocks)
 
     def hidden(self, owner: str, role: str, expr: Expr) -> str:
@@ -226,10 +227,6 @@ class _Compiler:
         self.nodes[name] = Node(name, owner, expr=self.lift(owner, expr))
         return name
 
-    def pending_stock(self, ident: str, rate: str, initial: str, non_negative: bool) -> None:
-        self.stock_specs = getattr(self, "stock_specs", {})
-        self.stock_specs[ident] = (rate, initial, non_negative)
-
     def lift(self, owner: str, expr: Expr) -> Expr:
         """Replace each stateful builtin in ``expr`` by a reference to a block node."""
         if isinstance(expr, Stateful):
@@ -237,7 +234,6 @@ class _Compiler:
             name = f"{owner}::{expr.kind.value}#{self.counter}"
             arg_names = tuple(self.hidden(name, f"arg{i}", arg) for i, arg in enumerate(expr.args))
             self.nodes[name] = Node(name, owner)
-            self.block_specs = getattr(self, "block_specs", {})
             self.block_specs[name] = (expr.kind.value, arg_names)
             return Ref(name)
         if isinstance(expr, Unary):
@@ -267,11 +263,11 @@ class _Compiler:
 
     def make_blocks(self, slots: Mapping[str, int]) -> dict[str, Block]:
         blocks: dict[str, Block] = {}
-        for ident, (rate, initial, non_negative) in getattr(self, "stock_specs", {}).items():
+        for ident, (rate, initial, non_negative) in self.stock_specs.items():
             blocks[ident] = StockBlock(
                 slots[ident], (slots[rate], slots[initial]), ident, non_negative=non_negative
             )
-        for name, (kind, arg_names) in getattr(self, "block_specs", {}).items():
+        for name, (kind, arg_names) in self.block_specs.items():
             cls = BLOCKS[kind]
             args = tuple(slots[a] for a in arg_names)
             if issubclass(cls, DelayBlock | DelayFixedBlock):
@@ -287,10 +283,9 @@ class _Compiler:
     def deps(self, node: Node, phase: str) -> set[str]:
         """Names a node needs: ``phase`` is "init" or "run"."""
         key = (node.name, phase, node.block is not None)
-        cache: dict[tuple[str, str, bool], set[str]] = self.__dict__.setdefault("_deps_cache", {})
-        if key not in cache:
-            cache[key] = self._deps(node, phase)
-        return cache[key]
+        if key not in self.deps_cache:
+            self.deps_cache[key] = self._deps(node, phase)
+        return self.deps_cache[key]
 
     def _deps(self, node: Node, phase: str) -> set[str]:
         if node.block is not None:
@@ -311,7 +306,6 @@ class _Compiler:
         return self.names[slot]
 
     def order(self, outputs: tuple[str, ...], blocks: Mapping[str, Block]) -> CompiledModel:
-        self.names = list(self.slots)
         dynamic_roots = {"time"} | set(blocks)
         dynamic = self.closure_of_dependents(dynamic_roots) | self.active_initial_nodes()
         static_names = [n for n in self.nodes if n not in dynamic and n not in ("time",)]

@@ -192,7 +192,8 @@ class _Loop:
                 for slot, evaluate in self.report:
                     v[slot] = evaluate(v)
                 self.record()
-            self.first_stage_values = list(v)
+            if self.discrete:  # their updates need the values at the start of the step
+                self.first_stage_values = list(v)
         dy = np.empty_like(y)
         for row, rate in self.stock_rates:
             dy[row] = v[rate]
@@ -207,6 +208,7 @@ class _Loop:
         self.saved += 1
 
     def run(self, progress: Callable[[int], None] | None) -> RunOutput:
+        """Integrate over the time grid; the caller silences numpy's floating-point warnings."""
         n_steps, flags, times = time_grid(self.spec)
         slots = self.compiled.slots
         self.recorders = [
@@ -217,24 +219,23 @@ class _Loop:
         y = self.y
         dt = self.spec.time_step
         tick = max(1, n_steps // 100)
-        with np.errstate(all="ignore"):
-            for k in range(n_steps):
-                self.record_now = bool(flags[k])
-                y = self.integrator.step(times[k], y, dt, self.derivative)
-                for row in self.non_negative:
-                    y[row] = np.maximum(y[row], 0)
-                first = self.first_stage_values
-                for block, ctx in self.discrete:
-                    block.update(first, ctx)
-                if progress is not None and (k + 1) % tick == 0:
-                    progress(tick)
-            if flags[n_steps]:
-                self.holder[0] = y
-                v = self.v
-                v[self.time_slot] = times[n_steps]
-                for slot, evaluate in (*self.core, *self.report):
-                    v[slot] = evaluate(v)
-                self.record()
+        for k in range(n_steps):
+            self.record_now = bool(flags[k])
+            y = self.integrator.step(times[k], y, dt, self.derivative)
+            for row in self.non_negative:
+                y[row] = np.maximum(y[row], 0)
+            first = self.first_stage_values
+            for block, ctx in self.discrete:
+                block.update(first, ctx)
+            if progress is not None and (k + 1) % tick == 0:
+                progress(tick)
+        if flags[n_steps]:
+            self.holder[0] = y
+            v = self.v
+            v[self.time_slot] = times[n_steps]
+            for slot, evaluate in (*self.core, *self.report):
+                v[slot] = evaluate(v)
+            self.record()
         if progress is not None and n_steps % tick:
             progress(n_steps % tick)
         values = {

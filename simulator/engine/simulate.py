@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
@@ -191,7 +191,7 @@ def prepare(
                 "can be set (change a stock through the constant in its initial value, "
                 "a lookup through lookups=)"
             )
-        if isinstance(value, Num | Ref) or hasattr(value, "__dataclass_fields__"):
+        if isinstance(value, get_args(Expr)):
             overrides[ident] = value
         elif isinstance(value, pd.Series):
             overrides[ident] = _time_series(name, value)

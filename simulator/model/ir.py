@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -232,7 +232,6 @@ class Model:
     time: TimeSpec
     source: Path | None = None
     source_hash: str = ""
-    _aliases: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "elements", MappingProxyType(dict(self.elements)))
@@ -241,7 +240,7 @@ class Model:
         # the read-only mapping proxy cannot be pickled: rebuild it from a dict
         return (
             Model,
-            (dict(self.elements), self.time, self.source, self.source_hash, dict(self._aliases)),
+            (dict(self.elements), self.time, self.source, self.source_hash),
         )
 
     def __repr__(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -453,7 +454,7 @@ def _mark_flows(elements: dict[str, Element]) -> dict[str, Element]:
     result = {}
     for ident, element in elements.items():
         if ident in flows and element.kind is ElementKind.AUXILIARY:
-            element = _replace_kind(element, ElementKind.FLOW)
+            element = replace(element, kind=ElementKind.FLOW)
         result[ident] = element
     return result
 
@@ -466,12 +467,6 @@ def _rate_terms(expr: Expr) -> set[str]:
     if isinstance(expr, Unary) and expr.op == "-":
         return _rate_terms(expr.operand)
     return set()
-
-
-def _replace_kind(element: Element, kind: ElementKind) -> Element:
-    from dataclasses import replace
-
-    return replace(element, kind=kind)
 
 
 def _float_or_none(value: Any) -> float | None:
