@@ -290,11 +290,7 @@ class ProcessesExecutor(DaskExecutor):
         import dask.config
         from distributed import Client, LocalCluster
 
-        # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc return
-        # memory to the system so eagerly that the engine's many block-sized temporaries
-        # cost 20 % more time; spawned workers keep glibc's own (adaptive) setting instead.
-        settings = {_TRIM: None, "distributed.worker.multiprocessing-method": _START_METHOD}
-        with dask.config.set(settings):
+        with dask.config.set(_CLUSTER_SETTINGS):
             self._cluster = LocalCluster(
                 n_workers=self.workers,
                 threads_per_worker=1,
@@ -318,8 +314,24 @@ class ProcessesExecutor(DaskExecutor):
             self._cluster = None
 
 
-_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
-_START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+#: Dask settings for the cluster a ``processes`` executor starts (and so owns).
+_CLUSTER_SETTINGS: dict[str, Any] = {
+    # Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc return memory
+    # to the system so eagerly that the engine's many block-sized temporaries cost 20 % more
+    # time; the workers keep glibc's own (adaptive) setting instead.
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.multiprocessing-method": "fork" if sys.platform == "linux" else "spawn",
+    # Dask's monitoring wakes every process of an idle LocalCluster about 80 times a second
+    # (the stack profiler every 10 ms, event-loop ticks every 20 ms, memory every 100 ms),
+    # which took 4 % of a core in the client and in each worker here, and the GIL from the
+    # engine's thread. Nobody reads those dashboards of this private cluster; a worker's
+    # memory is still watched, every second.
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
 
 #: Executors by name.
 EXECUTORS: dict[str, type[Executor]] = {

@@ -4,8 +4,9 @@ A real ``distributed.LocalCluster`` (two worker processes, one thread each,
 on 127.0.0.1 only) stands in for a cluster. The answers: results are the same
 bit for bit on every executor and chunk size; each worker receives a job once
 however many chunks it runs; a worker killed in the middle of a sweep loses
-no chunk and repeats none; and the CLI, interrupted by SIGINT and started
-again, resumes to exactly the result of an uninterrupted run.
+no chunk and repeats none; the CLI, interrupted by SIGINT and started again,
+resumes to exactly the result of an uninterrupted run; and the workers of
+``processes`` run without Dask's memory trimming and stack profiler.
 """
 
 from __future__ import annotations
@@ -286,3 +287,20 @@ def test_a_worker_killed_mid_sweep_loses_no_chunk_and_repeats_none(
     wait_for(lambda: len(client.run(os.getpid)) == 2, "the nanny to restart the worker")
     assert victim not in client.run(os.getpid).values()
     assert_same_results(outcome["result"], simulator.run_sweep(sweep, quiet=True))
+
+
+def _worker_settings(dask_worker: Any) -> dict[str, Any]:
+    """On a worker (``Client.run`` passes it): what ``processes`` sets up for the engine."""
+    return {
+        "MALLOC_TRIM_THRESHOLD_": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "profiling": "profile" in dask_worker.periodic_callbacks,
+    }
+
+
+def test_processes_workers_run_without_dasks_memory_trimming_and_profiler() -> None:
+    from simulator.executors import ProcessesExecutor
+
+    with ProcessesExecutor(workers=2) as executor:
+        executor.start()
+        settings = executor.client.run(_worker_settings)
+    assert list(settings.values()) == 2 * [{"MALLOC_TRIM_THRESHOLD_": None, "profiling": False}]
