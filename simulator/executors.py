@@ -39,7 +39,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -109,7 +109,7 @@ class Executor(abc.ABC):
     def close(self) -> None:  # noqa: B027 (a no-op unless the executor holds workers)
         """Release any resources; the executor is not used afterwards."""
 
-    def __enter__(self) -> Executor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +19,8 @@ STATEFULS = simulator.load_model(FIXTURES / "statefuls.mdl")
 BUILTINS = simulator.load_model(FIXTURES / "builtins.mdl")
 
 
-def _alone(model: simulator.Model, params: dict[str, np.ndarray], r: int, **kw: object):
-    return simulator.simulate(model, {k: v[r : r + 1] for k, v in params.items()}, **kw)  # type: ignore[arg-type]
+def _alone(model: simulator.Model, params: dict[str, np.ndarray], r: int, **kw: Any) -> xr.Dataset:
+    return simulator.simulate(model, {k: v[r : r + 1] for k, v in params.items()}, **kw)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
