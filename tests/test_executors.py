@@ -289,18 +289,31 @@ def test_a_worker_killed_mid_sweep_loses_no_chunk_and_repeats_none(
     assert_same_results(outcome["result"], simulator.run_sweep(sweep, quiet=True))
 
 
-def _worker_settings(dask_worker: Any) -> dict[str, Any]:
-    """On a worker (``Client.run`` passes it): what ``processes`` sets up for the engine."""
+_SETTINGS_PROBE = """
+import json, os
+from simulator.executors import ProcessesExecutor
+
+def settings(dask_worker):
     return {
         "MALLOC_TRIM_THRESHOLD_": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
         "profiling": "profile" in dask_worker.periodic_callbacks,
     }
 
+with ProcessesExecutor(workers=2) as executor:
+    executor.start()
+    workers = list(executor.client.run(settings).values())
+print(json.dumps({"workers": workers, "client": os.environ.get("MALLOC_TRIM_THRESHOLD_")}))
+"""
+
 
 def test_processes_workers_run_without_dasks_memory_trimming_and_profiler() -> None:
-    from simulator.executors import ProcessesExecutor
-
-    with ProcessesExecutor(workers=2) as executor:
-        executor.start()
-        settings = executor.client.run(_worker_settings)
-    assert list(settings.values()) == 2 * [{"MALLOC_TRIM_THRESHOLD_": None, "profiling": False}]
+    # In a fresh process: a Dask nanny started earlier in this one (the cluster fixture's)
+    # has put Dask's MALLOC_TRIM_THRESHOLD_ into os.environ for good.
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    command = [sys.executable, "-c", _SETTINGS_PROBE]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True, cwd=ROOT)
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["client"] is None  # Dask left this process's environment alone...
+    assert seen["workers"] == 2 * [  # ...and the workers run without it and the profiler
+        {"MALLOC_TRIM_THRESHOLD_": None, "profiling": False}
+    ]
