@@ -16,6 +16,7 @@ a changed sweep never reuses chunks of another::
             case0-chunk000017.nc   one NetCDF file per finished (scenario, chunk): variable
                                    output<i> of shape (n_block, n_t) for output i
         completed.jsonl     one line per finished chunk, appended once its file is in place
+        .lock, .owner       locked while a run has the store open; that run's process id
 
 Every file is written to a temporary name and renamed into place, so a chunk
 file is whole or absent; a chunk is done when its line is in
@@ -27,15 +28,15 @@ that need no resuming.
 from __future__ import annotations
 
 import abc
-import fcntl
 import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+from filelock import FileLock, Timeout
 
 from simulator.atomic import atomic_write
 from simulator.errors import SimulationError, SweepError
@@ -242,36 +243,33 @@ class DiskStore(ChunkStore):
     CHUNKS: ClassVar[str] = "chunks"
 
     LOCK: ClassVar[str] = ".lock"
+    OWNER: ClassVar[str] = ".owner"
 
     def __init__(self, folder: Path, layout: Layout) -> None:
         super().__init__(layout)
         self.folder = folder
         self.location = str(folder)
-        self._lock: IO[str] | None = None
+        self._lock: FileLock | None = None
 
     def _acquire(self) -> None:
         """Hold the store's lock, so that two runs of one sweep never run a chunk twice."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        handle = (self.folder / self.LOCK).open("a+", encoding="utf-8")
+        lock = FileLock(self.folder / self.LOCK, timeout=0)
+        owner = self.folder / self.OWNER
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
+            lock.acquire()
+        except Timeout:
+            holder = owner.read_text(encoding="utf-8").strip() if owner.is_file() else ""
             raise SweepError(
-                f"{self.folder} is in use by another run of this sweep ({holder}); wait for "
-                "it to finish, or stop it"
+                f"{self.folder} is in use by another run of this sweep "
+                f"({holder or 'another process'}); wait for it to finish, or stop it"
             ) from None
-        handle.truncate(0)
-        handle.write(f"pid {os.getpid()}\n")
-        handle.flush()
-        self._lock = handle
+        owner.write_text(f"pid {os.getpid()}\n", encoding="utf-8")
+        self._lock = lock
 
     def close(self) -> None:
         if self._lock is not None:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
+            self._lock.release()
             self._lock = None
 
     @staticmethod
@@ -406,7 +404,7 @@ def open_store(root: str | Path | None, layout: Layout, samples: np.ndarray) -> 
 
     Notes
     -----
-    A disk store is locked while it is open (``fcntl.flock`` on ``.lock``);
+    A disk store is locked while it is open (a ``filelock`` lock on ``.lock``);
     close it (or use it as a context manager) to let another run open it.
     """
     if root is None:
