@@ -35,7 +35,6 @@ import contextlib
 import functools
 import importlib.util
 import logging
-import os
 import sys
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping
@@ -256,7 +255,8 @@ class ProcessesExecutor(DaskExecutor):
     Parameters
     ----------
     workers : int, optional
-        Worker processes, one thread each (default: the number of cores).
+        Worker processes, one thread each (default: the cores this process may
+        use, after CPU affinity and container quotas, as Dask counts them).
 
     Notes
     -----
@@ -276,7 +276,9 @@ class ProcessesExecutor(DaskExecutor):
         _require_dask(self.name)
         if workers is not None and workers < 1:
             raise SimulationError(f"executor 'processes' needs at least one worker, not {workers}")
-        self.workers = workers or os.cpu_count() or 1
+        from dask.system import CPU_COUNT
+
+        self.workers = workers or CPU_COUNT
         self.scheduler = ""
         self.timeout = 60.0
         self._client = None
