@@ -234,6 +234,16 @@ class DaskExecutor(Executor):
                 future.release()
                 fill()
                 yield index, result
+        except (concurrent.futures.CancelledError, OSError) as exc:
+            # A block cancelled, or a connection closed, while the client is not connected:
+            # the scheduler went away. An OSError a block raised on a worker is the job's own.
+            if client.status == "running" and isinstance(exc, OSError):
+                raise
+            raise SimulationError(
+                f"lost the connection to the Dask scheduler at {self.scheduler}; chunks that "
+                "finished are kept in the sweep's store: start the cluster again and run the "
+                "same sweep to resume"
+            ) from None
         finally:
             with contextlib.suppress(Exception):
                 client.cancel(list(running))

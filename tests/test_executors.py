@@ -289,6 +289,59 @@ def test_a_worker_killed_mid_sweep_loses_no_chunk_and_repeats_none(
     assert_same_results(outcome["result"], simulator.run_sweep(sweep, quiet=True))
 
 
+def test_a_lost_scheduler_stops_the_sweep_with_a_message_and_a_new_cluster_resumes_it(
+    cluster: tuple[str, Any], tmp_path: Path
+) -> None:
+    address_file = tmp_path / "scheduler.json"
+    quietly: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    on_file = ("--scheduler-file", str(address_file))
+    loopback = ("--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0")
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", *loopback, *on_file], **quietly
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "distributed.cli.dask_worker", "--nthreads", "1", *on_file],
+        **quietly,
+    )
+    sweep = teacup_sweep(2048, dt=0.0078125)  # 12,288 runs: 48 chunks of 256 runs
+    store = tmp_path / "store"
+    outcome: dict[str, Any] = {}
+    try:
+        wait_for(address_file.exists, "the scheduler")
+        address = json.loads(address_file.read_text())["address"]
+        executor = DaskExecutor(address, timeout=2)  # also how long to wait for a reconnection
+
+        def run() -> None:
+            try:
+                simulator.run_sweep(
+                    sweep, executor=executor, chunk_size=256, store=store, quiet=True
+                )
+            except BaseException as exc:  # handed to the test's thread
+                outcome["error"] = exc
+
+        sweeping = threading.Thread(target=run)
+        sweeping.start()
+        wait_for(lambda: list(store.glob("*/completed.jsonl")), "the first chunk")
+        wait_for(lambda: len(completions(store)) >= 3, "three chunks")
+        scheduler.kill()
+        sweeping.join(timeout=60)
+        executor.close()
+    finally:
+        scheduler.kill()
+        worker.kill()
+    error = outcome.get("error")
+    assert isinstance(error, SimulationError), error
+    assert str(error).startswith(f"lost the connection to the Dask scheduler at {address}")
+    finished = completions(store)
+    assert 3 <= len(finished) < 48
+    result = simulator.run_sweep(
+        sweep, executor="dask", scheduler=cluster[0], chunk_size=256, store=store, quiet=True
+    )
+    assert sorted(completions(store)) == [(0, c) for c in range(48)]  # each chunk once
+    assert completions(store)[: len(finished)] == finished  # the first ones were kept
+    assert_same_results(result, simulator.run_sweep(sweep, quiet=True))
+
+
 _SETTINGS_PROBE = """
 import json, os
 from simulator.executors import ProcessesExecutor
