@@ -235,6 +235,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimulatorError as exc:
         print(f"cbec-sd: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be made, a full disk, no permission
+        where = f": {exc.filename}" if exc.filename else ""
+        reason = exc.strerror or _one_line(exc)
+        print(
+            f"cbec-sd: error: {reason}{where}; check the path and its permissions", file=sys.stderr
+        )
+        return 2
     except KeyboardInterrupt:
         print("cbec-sd: interrupted", file=sys.stderr)
         return 130

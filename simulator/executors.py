@@ -170,7 +170,7 @@ class DaskExecutor(Executor):
                 "executor 'dask' needs the address of a Dask scheduler: --scheduler "
                 "tcp://HOST:PORT, or 'scheduler:' in the sweep file (see docs/scaling.md)"
             )
-        self.scheduler = scheduler
+        self.scheduler = _checked_address(scheduler)
         self.timeout = timeout
         self._client: Any = None
         self._starting: concurrent.futures.Future[Any] | None = None
@@ -359,7 +359,8 @@ def check_options(name: str, options: Mapping[str, Any]) -> type[Executor]:
     Raises
     ------
     SimulationError
-        Unknown name, or an option the executor does not take.
+        Unknown name, an option the executor does not take, or a scheduler
+        address Dask cannot read (checked when Dask is installed).
 
     Examples
     --------
@@ -378,6 +379,9 @@ def check_options(name: str, options: Mapping[str, Any]) -> type[Executor]:
         if value is not None and key not in factory.options:
             takers = " or ".join(n for n, c in EXECUTORS.items() if key in c.options)
             raise SimulationError(f"executor '{name}' takes no {key}; use executor {takers}")
+    address = options.get("scheduler")
+    if address is not None and importlib.util.find_spec("distributed") is not None:
+        _checked_address(address)
     return factory
 
 
@@ -408,6 +412,28 @@ def get_executor(name: str | Executor, **options: Any) -> Executor:
         return name
     factory = check_options(name, options)
     return factory(**{k: v for k, v in options.items() if v is not None})
+
+
+def _checked_address(address: str) -> str:
+    """``address`` if Dask can read it as a scheduler's address (no connection is tried).
+
+    Raises
+    ------
+    SimulationError
+        It is not ``[PROTOCOL://]HOST:PORT`` (a TCP or TLS address needs its port).
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(address)
+        if protocol in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise SimulationError(
+            f"'{address}' is not the address of a Dask scheduler ({exc}); give "
+            "tcp://HOST:PORT, as `dask scheduler` prints it"
+        ) from None
+    return address
 
 
 def _require_dask(name: str) -> None:

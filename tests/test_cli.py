@@ -199,3 +199,22 @@ def test_writers_report_where_they_write(tmp_path: Path) -> None:
     target = simulator.io.write_html("<p>x</p>", tmp_path / "deep" / "r.html")
     assert target == tmp_path / "deep" / "r.html"
     assert target.read_text() == "<p>x</p>"
+
+
+@pytest.mark.parametrize("command", ["run", "sensitivity"])
+def test_a_path_that_cannot_be_written_gives_one_line_and_exit_2(
+    command: str, tmp_path: Path, policy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    if command == "run":
+        argv = ["run", str(policy), "-o", str(blocker / "out"), "-q"]
+    else:
+        sweep = HERE / "bad_sweeps" / "_valid.yaml"
+        argv = ["sensitivity", str(sweep), "-o", str(tmp_path / "out"), "--store", str(blocker)]
+        argv.append("-q")
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"cbec-sd: error: Not a directory: {blocker}/")
+    assert line.endswith("; check the path and its permissions")

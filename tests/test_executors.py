@@ -5,7 +5,8 @@ on 127.0.0.1 only) stands in for a cluster. The answers: results are the same
 bit for bit on every executor and chunk size; each worker receives a job once
 however many chunks it runs; a worker killed in the middle of a sweep loses
 no chunk and repeats none; the CLI, interrupted by SIGINT and started again,
-resumes to exactly the result of an uninterrupted run; and the workers of
+resumes to exactly the result of an uninterrupted run; a lost scheduler stops
+a sweep with a message, and another cluster resumes it; and the workers of
 ``processes`` run without Dask's memory trimming and stack profiler.
 """
 
@@ -184,6 +185,8 @@ def test_a_scheduler_that_does_not_answer_is_an_error_that_says_what_to_do() -> 
         ("local", {"scheduler": "tcp://127.0.0.1:8786"}, "'local' takes no scheduler; use .* dask"),
         ("dask", {}, "needs the address of a Dask scheduler: --scheduler tcp://HOST:PORT"),
         ("processes", {"workers": 0}, "at least one worker"),
+        ("dask", {"scheduler": "localhost"}, "'localhost' is not the address .* tcp://HOST:PORT"),
+        ("dask", {"scheduler": "tcp://h:x"}, "'tcp://h:x' is not the address of a Dask scheduler"),
     ],
 )
 def test_executor_settings_are_checked(name: str, options: dict, message: str) -> None:
@@ -204,6 +207,9 @@ def test_a_sweep_file_names_its_executor_and_scheduler(tmp_path: Path) -> None:
         simulator.load_sweep(path)
     path.write_text(text + "executor: spark\n")
     with pytest.raises(simulator.SweepSchemaError, match=rf":{line - 1}: executor: unknown exec"):
+        simulator.load_sweep(path)
+    path.write_text(text + "executor: dask\nscheduler: scheduler-host\n")
+    with pytest.raises(simulator.SweepSchemaError, match=rf":{line}: scheduler: 'scheduler-host' "):
         simulator.load_sweep(path)
 
 
