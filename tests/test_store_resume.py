@@ -155,6 +155,17 @@ def test_resuming_with_another_chunk_size_is_refused_with_what_to_do(tmp_path: P
         simulator.run_sweep(teacup_sweep(), chunk_size=32, store=tmp_path, quiet=True)
 
 
+def test_a_sweep_resumed_without_a_chunk_size_keeps_its_stores_chunks(tmp_path: Path) -> None:
+    sweep = teacup_sweep()
+    assert sweep.chunk_size != CHUNK  # the file's size is not the store's
+    interrupt(sweep, tmp_path, after=2)
+    recording = Recording()
+    resumed = simulator.run_sweep(sweep, executor=recording, store=tmp_path, quiet=True)
+    X = resumed.samples["X"].values
+    assert recording.ran == [tuple(X[c * CHUNK]) for c in range(2, 6)]  # the store's chunks
+    assert_same_results(resumed, simulator.run_sweep(sweep, quiet=True))
+
+
 def test_a_sweep_without_a_seed_resumes_with_the_seed_its_store_recorded(tmp_path: Path) -> None:
     sweep = teacup_sweep(seed=None)
     interrupt(sweep, tmp_path, after=3)

@@ -46,8 +46,9 @@ def run_sweep(
     scheduler : str, optional
         Address of a Dask scheduler, ``tcp://HOST:PORT`` (default: the sweep's).
     chunk_size : int, optional
-        Runs per chunk (default ``sweep.chunk_size``); bounds memory, does not
-        change results.
+        Runs per chunk; bounds memory, does not change results. Default: the
+        size of the chunks in ``store`` when it holds this sweep already (a
+        resumed sweep keeps its chunks), else ``sweep.chunk_size``.
     store : str or Path, optional
         Folder for the raw results, written chunk by chunk (one subfolder per
         sweep hash, see :mod:`simulator.sweep.store`). Running the same sweep
@@ -110,7 +111,7 @@ def run_sweep(
             sweep_hash=digest,
             seed=seed,
             n_rows=X.shape[0],
-            chunk_size=chunk_size or sweep.chunk_size,
+            chunk_size=chunk_size or (recorded or sweep).chunk_size,
             cases=tuple(c.label for c in cases),
             outputs=tuple((o.key, max(1, len(cases[0].times[o.key]))) for o in sweep.outputs),
         )

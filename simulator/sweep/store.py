@@ -325,7 +325,7 @@ class DiskStore(ChunkStore):
             size = recorded.chunk_size
             raise SweepError(
                 f"{self.folder} holds this sweep's finished chunks of {size} runs; resume with "
-                f"chunk_size {size} (--chunk-size {size}), or delete the folder to start again"
+                f"chunk_size {size} (or no --chunk-size), or delete the folder to start again"
             )
         stored = np.load(self.folder / self.SAMPLES, mmap_mode="r")
         if recorded != self.layout or not np.array_equal(stored, samples):
