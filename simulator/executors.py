@@ -35,7 +35,9 @@ import contextlib
 import functools
 import importlib.util
 import logging
+import signal
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any, ClassVar, Self
@@ -313,7 +315,11 @@ class ProcessesExecutor(DaskExecutor):
             )
         self.scheduler = self._cluster.scheduler_address
         try:
-            return Client(self._cluster, timeout=self.timeout, set_as_default=False)
+            client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
+            # Ctrl-C in a terminal also reaches the workers, which would each print a
+            # KeyboardInterrupt traceback; the client stops them once it has stopped the sweep.
+            client.register_plugin(_interrupts_ignored(), name="cbec-sd-no-sigint")
+            return client
         except BaseException:
             self._cluster.close()
             self._cluster = None
@@ -478,3 +484,26 @@ def _plugin_class() -> type:
             self.job = None
 
     return JobPlugin
+
+
+def _interrupts_ignored() -> Any:
+    """A worker plugin that makes its worker ignore SIGINT (see ``ProcessesExecutor``)."""
+    return _interrupt_plugin_class()()
+
+
+@functools.cache
+def _interrupt_plugin_class() -> type:
+    """The class of :func:`_interrupts_ignored`, made on first use, as for ``JobPlugin``."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreInterrupts(WorkerPlugin):
+        """Ctrl-C in a terminal reaches the whole process group: the client handles it."""
+
+        def __reduce__(self) -> tuple[Any, ...]:
+            return (_interrupts_ignored, ())
+
+        def setup(self, worker: Any) -> None:
+            if threading.current_thread() is threading.main_thread():  # a worker process's loop
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return IgnoreInterrupts
