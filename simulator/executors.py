@@ -215,42 +215,50 @@ class DaskExecutor(Executor):
 
         def fill() -> None:
             """Keep two blocks per worker thread in flight (workers may join as it runs)."""
-            limit = max(4, 2 * sum(client.nthreads().values()))
-            while len(running) < limit and (item := next(todo, None)) is not None:
-                index, block = item
-                future = client.submit(_run_block, name, block, key=f"{name}-{index}")
-                running[future] = index
-                done.add(future)
+            try:
+                limit = max(4, 2 * sum(client.nthreads().values()))
+                while len(running) < limit and (item := next(todo, None)) is not None:
+                    index, block = item
+                    future = client.submit(_run_block, name, block, key=f"{name}-{index}")
+                    running[future] = index
+                    done.add(future)
+            except (concurrent.futures.CancelledError, OSError):
+                raise self._lost_scheduler() from None
+
+        def collect(future: Any, index: int) -> Mapping[str, np.ndarray]:
+            """The result of a finished block; a block's own error is raised as it is."""
+            try:
+                return future.result()
+            except KilledWorker as exc:
+                raise SimulationError(
+                    f"block {index} killed the workers that ran it ({exc}); if they ran "
+                    "out of memory, lower the chunk size"
+                ) from None
+            except (concurrent.futures.CancelledError, OSError):
+                if future.status == "error":  # raised by the job, on a worker
+                    raise
+                raise self._lost_scheduler() from None  # cancelled, or not fetched
 
         try:
             fill()
             for future in done:
                 index = running.pop(future)
-                try:
-                    result = future.result()
-                except KilledWorker as exc:
-                    raise SimulationError(
-                        f"block {index} killed the workers that ran it ({exc}); if they ran "
-                        "out of memory, lower the chunk size"
-                    ) from None
+                result = collect(future, index)
                 future.release()
                 fill()
                 yield index, result
-        except (concurrent.futures.CancelledError, OSError) as exc:
-            # A block cancelled, or a connection closed, while the client is not connected:
-            # the scheduler went away. An OSError a block raised on a worker is the job's own.
-            if client.status == "running" and isinstance(exc, OSError):
-                raise
-            raise SimulationError(
-                f"lost the connection to the Dask scheduler at {self.scheduler}; chunks that "
-                "finished are kept in the sweep's store: start the cluster again and run the "
-                "same sweep to resume"
-            ) from None
         finally:
             with contextlib.suppress(Exception):
                 client.cancel(list(running))
             with contextlib.suppress(Exception):
                 client.unregister_worker_plugin(name)
+
+    def _lost_scheduler(self) -> SimulationError:
+        return SimulationError(
+            f"lost the connection to the Dask scheduler at {self.scheduler}; chunks that "
+            "finished are kept in the sweep's store: start the cluster again and run the "
+            "same sweep to resume"
+        )
 
     def close(self) -> None:
         if self._starting is not None:

@@ -172,6 +172,21 @@ def test_each_worker_receives_the_job_once_however_many_blocks_it_runs(
     assert sorted(map(int, log.read_text().split())) == sorted(workers)  # ...and got the job once
 
 
+def _reads_a_missing_file(block: np.ndarray) -> dict[str, np.ndarray]:
+    raise FileNotFoundError(2, "No such file or directory", "/nonexistent/input.csv")
+
+
+def test_an_os_error_a_block_raises_on_a_worker_is_raised_as_it_is(
+    cluster: tuple[str, Any],
+) -> None:
+    address, _ = cluster
+    with (
+        DaskExecutor(address) as executor,
+        pytest.raises(FileNotFoundError, match=r"/nonexistent/input\.csv"),
+    ):
+        list(executor.map(_reads_a_missing_file, [np.ones((2, 1))]))  # not "lost the scheduler"
+
+
 def test_a_scheduler_that_does_not_answer_is_an_error_that_says_what_to_do() -> None:
     executor = DaskExecutor("tcp://127.0.0.1:9", timeout=1)  # nothing listens on port 9
     with pytest.raises(SimulationError, match=r"cannot reach the Dask scheduler.*dask scheduler"):
