@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import enum
+import importlib
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -710,12 +711,13 @@ def _sobol_estimates(
     return estimates
 
 
-def _per_target(
-    analyse_one: Callable[
-        [dict[str, Any], np.ndarray, np.ndarray, int, Mapping[str, Any]], Mapping[str, Any]
-    ],
-    keys: Sequence[str],
-) -> Analyser:
+#: ``analyse_one(salib_problem, X, y, seed, options)``: SALib's indices of one target.
+OneTarget = Callable[
+    [dict[str, Any], np.ndarray, np.ndarray, int, Mapping[str, Any]], Mapping[str, Any]
+]
+
+
+def _per_target(analyse_one: OneTarget, keys: Sequence[str]) -> Analyser:
     """An analyser that calls SALib once per target, leaving NaN for constant targets."""
 
     def analyser(
@@ -738,81 +740,32 @@ def _per_target(
     return analyser
 
 
-def _morris_one(
-    problem: dict[str, Any], X: np.ndarray, y: np.ndarray, seed: int, options: Mapping[str, Any]
-) -> Mapping[str, Any]:
-    from SALib.analyze import morris as salib_morris
+def _salib_analyze(module: str, *, takes_x: bool = True, **fixed: Any) -> OneTarget:
+    """``SALib.analyze.<module>.analyze`` on one target, the method's options passed by name.
 
-    return salib_morris.analyze(
-        problem,
-        X,
-        y,
-        num_resamples=options["num_resamples"],
-        conf_level=options["conf_level"],
-        num_levels=options["num_levels"],
-        seed=seed,
-    )
+    The options of each method in :data:`METHODS` are named as SALib's keyword arguments.
+    """
 
+    def analyse_one(
+        problem: dict[str, Any], X: np.ndarray, y: np.ndarray, seed: int, options: Mapping[str, Any]
+    ) -> Mapping[str, Any]:
+        analyze = importlib.import_module(f"SALib.analyze.{module}").analyze
+        inputs = (X, y) if takes_x else (y,)
+        return analyze(problem, *inputs, seed=seed, **options, **fixed)
 
-def _fast_one(
-    problem: dict[str, Any], X: np.ndarray, y: np.ndarray, seed: int, options: Mapping[str, Any]
-) -> Mapping[str, Any]:
-    from SALib.analyze import fast as salib_fast
-
-    return salib_fast.analyze(
-        problem,
-        y,
-        M=options["M"],
-        num_resamples=options["num_resamples"],
-        conf_level=options["conf_level"],
-        seed=seed,
-    )
-
-
-def _rbd_fast_one(
-    problem: dict[str, Any], X: np.ndarray, y: np.ndarray, seed: int, options: Mapping[str, Any]
-) -> Mapping[str, Any]:
-    from SALib.analyze import rbd_fast as salib_rbd_fast
-
-    return salib_rbd_fast.analyze(
-        problem,
-        X,
-        y,
-        M=options["M"],
-        num_resamples=options["num_resamples"],
-        conf_level=options["conf_level"],
-        seed=seed,
-    )
+    return analyse_one
 
 
 def _delta_one(
     problem: dict[str, Any], X: np.ndarray, y: np.ndarray, seed: int, options: Mapping[str, Any]
 ) -> Mapping[str, Any]:
-    from SALib.analyze import delta as salib_delta
-
-    result = salib_delta.analyze(
-        problem,
-        X,
-        y,
-        num_resamples=options["num_resamples"],
-        conf_level=options["conf_level"],
-        seed=seed,
-        method="all",
-    )
+    result = _salib_analyze("delta", method="all")(problem, X, y, seed, options)
     return {
         "delta": result["delta_raw"],
         "delta_conf": result["delta_raw_conf"],
         "S1": result["S1"],
         "S1_conf": result["S1_conf"],
     }
-
-
-def _pawn_one(
-    problem: dict[str, Any], X: np.ndarray, y: np.ndarray, seed: int, options: Mapping[str, Any]
-) -> Mapping[str, Any]:
-    from SALib.analyze import pawn as salib_pawn
-
-    return salib_pawn.analyze(problem, X, y, S=options["S"], seed=seed)
 
 
 _CONF = {"num_resamples": 100, "conf_level": 0.95}
@@ -844,7 +797,9 @@ METHODS: Mapping[str, Method] = MappingProxyType(
             sampler=_morris_sample,
             n_rows=lambda n, g, o: n * (g + 1),
             sample_size=SampleSize(lambda o: 2, meaning="trajectories"),
-            analyser=_per_target(_morris_one, ("mu", "mu_star", "mu_star_conf", "sigma")),
+            analyser=_per_target(
+                _salib_analyze("morris"), ("mu", "mu_star", "mu_star_conf", "sigma")
+            ),
             indices=("mu_star", "sigma"),
             options={"num_levels": 4, **_CONF},
             bounded_only=True,
@@ -857,7 +812,9 @@ METHODS: Mapping[str, Method] = MappingProxyType(
             sampler=_fast_sample,
             n_rows=lambda n, g, o: n * g,
             sample_size=SampleSize(lambda o: 4 * o["M"] ** 2 + 1, meaning="runs per factor"),
-            analyser=_per_target(_fast_one, ("S1", "S1_conf", "ST", "ST_conf")),
+            analyser=_per_target(
+                _salib_analyze("fast", takes_x=False), ("S1", "S1_conf", "ST", "ST_conf")
+            ),
             indices=("S1", "ST"),
             options={"M": 4, **_CONF},
             groups=False,
@@ -871,7 +828,7 @@ METHODS: Mapping[str, Method] = MappingProxyType(
             sampler=_latin_sample,
             n_rows=_runs_n,
             sample_size=SampleSize(lambda o: 2 * o["M"] + 1),
-            analyser=_per_target(_rbd_fast_one, ("S1", "S1_conf")),
+            analyser=_per_target(_salib_analyze("rbd_fast"), ("S1", "S1_conf")),
             indices=("S1",),
             options={"M": 10, **_CONF},
             groups=False,
@@ -898,7 +855,7 @@ METHODS: Mapping[str, Method] = MappingProxyType(
             n_rows=_runs_n,
             sample_size=SampleSize(lambda o: 2 * o["S"]),
             analyser=_per_target(
-                _pawn_one, ("minimum", "mean", "median", "maximum", "CV", "stdev")
+                _salib_analyze("pawn"), ("minimum", "mean", "median", "maximum", "CV", "stdev")
             ),
             indices=("median",),
             options={"S": 10},
