@@ -127,12 +127,7 @@ def _check_names(sweep: Sweep, model: Model) -> tuple[str, ...]:
     idents = []
     for i, parameter in enumerate(sweep.parameters):
         loc: Loc = ("parameters", i, "name")
-        try:
-            ident = model.resolve(parameter.name)
-        except UnknownNameError as exc:
-            raise sweep._error(
-                SweepNameError(loc, f"unknown parameter '{parameter.name}'", exc.suggestions)
-            ) from None
+        ident = _resolve(sweep, model, parameter.name, loc, "parameter")
         kind = model.elements[ident].kind
         if kind not in (ElementKind.CONSTANT, ElementKind.AUXILIARY):
             raise sweep._error(
@@ -146,17 +141,22 @@ def _check_names(sweep: Sweep, model: Model) -> tuple[str, ...]:
         idents.append(ident)
     for i, output in enumerate(sweep.outputs):
         loc = ("outputs", i, "variable")
-        try:
-            ident = model.resolve(output.variable)
-        except UnknownNameError as exc:
-            raise sweep._error(
-                SweepNameError(loc, f"unknown variable '{output.variable}'", exc.suggestions)
-            ) from None
+        ident = _resolve(sweep, model, output.variable, loc, "variable")
         if model.elements[ident].kind is ElementKind.LOOKUP:
             raise sweep._error(
                 SweepNameError(loc, f"'{output.variable}' is a lookup; it has no value", [])
             )
     return tuple(idents)
+
+
+def _resolve(sweep: Sweep, model: Model, name: str, loc: Loc, what: str) -> str:
+    """The identifier of ``name`` in ``model``, or an error at ``loc`` with suggestions."""
+    try:
+        return model.resolve(name)
+    except UnknownNameError as exc:
+        raise sweep._error(
+            SweepNameError(loc, f"unknown {what} '{name}'", exc.suggestions)
+        ) from None
 
 
 def _check_conflicts(
