@@ -13,10 +13,10 @@ import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from simulator.atomic import atomic_write
 from simulator.engine.compile import compile_model
 from simulator.model.ir import Model
 from simulator.model.load import read_model
@@ -99,12 +99,5 @@ def _write_cache(key: str, model: Model) -> None:
     if directory is None:
         return
     with contextlib.suppress(OSError, pickle.PicklingError):
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump(model, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, directory / f"{key}.pickle")
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(directory / f"{key}.pickle", lambda path: path.write_bytes(data))

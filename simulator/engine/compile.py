@@ -115,7 +115,6 @@ class CompiledModel:
 
     Attributes
     ----------
-    model : Model
     slots : Mapping[str, int]
         Node name -> index in the value list ``v``.
     static, init, core, report : tuple of (int, Evaluator or Block)
@@ -123,22 +122,17 @@ class CompiledModel:
         closure ``f(v) -> value`` or a :class:`Block` to initialise or read.
     blocks : tuple of Block
         Every stateful block, stocks first, in initialisation order.
-    lookups : Mapping[str, LookupTable]
-        The lookup tables as compiled (after overrides).
     outputs : tuple of str
         Identifiers of the elements whose values are recorded.
     """
 
-    model: Model
     slots: Mapping[str, int]
     static: tuple[tuple[int, Evaluator], ...]
     init: tuple[tuple[int, Evaluator | Block], ...]
     core: tuple[tuple[int, Evaluator | Block], ...]
     report: tuple[tuple[int, Evaluator | Block], ...]
     blocks: tuple[Block, ...]
-    lookups: Mapping[str, LookupTable]
     outputs: tuple[str, ...]
-    constants: tuple[str, ...] = field(default=())
 
     @property
     def n_slots(self) -> int:
@@ -335,16 +329,13 @@ class _Compiler:
         block_order = [n for n in init_order if n in blocks]
         stocks_first = sorted(block_order, key=lambda n: not isinstance(blocks[n], StockBlock))
         return CompiledModel(
-            model=self.model,
             slots=dict(self.slots),
             static=compiled_static,
             init=compiled_init,
             core=core,
             report=report,
             blocks=tuple(blocks[n] for n in stocks_first),
-            lookups=dict(self.tables),
             outputs=outputs,
-            constants=tuple(e.ident for e in self.model.constants),
         )
 
     def entry(self, name: str, initial: bool) -> Evaluator | Block:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["SMALL_VENSIM", "STATELESS", "TIME_FUNCTIONS", "interpolate", "power"]
+__all__ = ["SMALL_VENSIM", "STATELESS", "TIME_FUNCTIONS", "interpolate", "power", "zidz"]
 
 #: What Vensim considers zero.
 SMALL_VENSIM = 1e-6
@@ -41,7 +41,8 @@ def _xidz(numerator: Value, denominator: Value, x: Value) -> Value:
     return np.where(np.abs(denominator) < SMALL_VENSIM, x, np.divide(numerator, denominator))
 
 
-def _zidz(numerator: Value, denominator: Value) -> Value:
+def zidz(numerator: Value, denominator: Value) -> Value:
+    """Vensim's ``ZIDZ``: ``numerator / denominator``, 0 where the denominator is about 0."""
     return np.where(np.abs(denominator) < SMALL_VENSIM, 0.0, np.divide(numerator, denominator))
 
 
@@ -100,7 +101,7 @@ STATELESS: dict[str, Callable[..., Value]] = {
     "modulo": _modulo,
     "quantum": _quantum,
     "xidz": _xidz,
-    "zidz": _zidz,
+    "zidz": zidz,
     "if_then_else": _if_then_else,
 }
 

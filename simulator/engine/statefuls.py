@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from simulator.engine.functions import SMALL_VENSIM
+from simulator.engine.functions import SMALL_VENSIM, zidz
 
 __all__ = [
     "BLOCKS",
@@ -273,9 +273,7 @@ class TrendBlock(Block):
         return _column(value, n_runs)[None, :]
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
-        numerator = self.arg(v, 0) - rows[0]
-        denominator = self.arg(v, 1) * np.abs(rows[0])
-        return np.where(np.abs(denominator) < SMALL_VENSIM, 0.0, numerator / denominator)
+        return zidz(self.arg(v, 0) - rows[0], self.arg(v, 1) * np.abs(rows[0]))
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return (self.arg(v, 0) - rows[0]) / self.arg(v, 1)
@@ -294,9 +292,7 @@ class ForecastBlock(Block):
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         value = self.arg(v, 0)
-        numerator = value - rows[0]
-        denominator = self.arg(v, 1) * rows[0]
-        ratio = np.where(np.abs(denominator) < SMALL_VENSIM, 0.0, numerator / denominator)
+        ratio = zidz(value - rows[0], self.arg(v, 1) * rows[0])
         return value * (1 + ratio * self.arg(v, 2))
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
