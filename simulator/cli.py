@@ -147,10 +147,10 @@ def _add_describe(parser: argparse.ArgumentParser) -> None:
 def _describe(args: argparse.Namespace) -> int:
     """List a model's parameters (constants and lookups) with values, units and documentation."""
     model = simulator.load_model(args.model)
-    elements = [*model.constants, *model.lookups]
+    chosen = {e.ident for e in (*model.constants, *model.lookups)}
     print(f"{args.model}: {len(model.constants)} constants, {len(model.lookups)} lookups")
     group = None
-    for element in sorted(elements, key=lambda e: list(model.elements).index(e.ident)):
+    for element in (e for e in model.elements.values() if e.ident in chosen):  # file order
         if element.group != group:
             group = element.group
             print(f"\n[{group or 'ungrouped'}]")

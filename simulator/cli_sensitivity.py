@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import sys
 from pathlib import Path
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 import simulator
+from simulator import io as out
 from simulator.atomic import atomic_write
 
 __all__ = ["add_arguments", "handler"]
@@ -106,8 +105,8 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def _plots(result: simulator.SweepResult, folder: Path) -> list[Path]:
-    """One PNG per figure that fits each output."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """One PNG per figure that fits each output, with the sweep's provenance."""
+    meta = {key: str(value) for key, value in result.provenance.items()}
     written = []
     for number, (key, ds) in enumerate(result.outputs.items(), start=1):
         figures = {}
@@ -122,13 +121,7 @@ def _plots(result: simulator.SweepResult, folder: Path) -> list[Path]:
             figures["fan"] = simulator.plot_fan(ds)
         if bool(ds["effect"].values.any()):
             figures["policy_effect"] = simulator.plot_policy_effect(ds)
-        stem = "".join(c if c.isalnum() else "_" for c in key.lower()).strip("_")
         for kind, figure in figures.items():
-            path = folder / f"{number:02d}_{stem}_{kind}.png"
-            atomic_write(path, functools.partial(_save_png, figure))
-            written.append(path)
+            path = folder / f"{number:02d}_{out.slug(key)}_{kind}.png"
+            written.append(out.write_png(figure, path, meta))
     return written
-
-
-def _save_png(figure: Figure, path: Path) -> None:
-    figure.savefig(path, format="png", dpi=120)

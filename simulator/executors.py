@@ -172,7 +172,11 @@ class DaskExecutor(Executor):
                 "executor 'dask' needs the address of a Dask scheduler: --scheduler "
                 "tcp://HOST:PORT, or 'scheduler:' in the sweep file (see docs/scaling.md)"
             )
-        self.scheduler = _checked_address(scheduler)
+        self._unconnected(_checked_address(scheduler), timeout)
+
+    def _unconnected(self, scheduler: str, timeout: float) -> None:
+        """Set the state of an executor whose client is not connected yet."""
+        self.scheduler = scheduler
         self.timeout = timeout
         self._client: Any = None
         self._starting: concurrent.futures.Future[Any] | None = None
@@ -303,10 +307,7 @@ class ProcessesExecutor(DaskExecutor):
         from dask.system import CPU_COUNT
 
         self.workers = workers or CPU_COUNT
-        self.scheduler = ""
-        self.timeout = 60.0
-        self._client = None
-        self._starting = None
+        self._unconnected("", timeout=60.0)  # the address is known once the cluster runs
         self._cluster: Any = None
 
     def start(self) -> None:

@@ -364,7 +364,7 @@ def test_a_chunk_job_can_be_shipped_to_another_process() -> None:
     # What a process or Dask executor relies on: a pickled job reloads its model and gives
     # the same numbers.
     sweep = simulator.load_sweep(BAD / "_valid.yaml").replace(n=8)
-    job = sweep_module._plan(sweep)[0].job
+    job = sweep_module.plan_cases(sweep)[0].job
     block = sa.sample(sweep.problem, "sobol", 8, seed=1)[:5]
     clone = pickle.loads(pickle.dumps(job))
     for key, value in job(block).items():

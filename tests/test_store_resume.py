@@ -18,9 +18,10 @@ import pytest
 from sweep_helpers import assert_same_results, write_scenarios
 
 import simulator
+from simulator.atomic import atomic_write
 from simulator.errors import SimulationError, SweepError
 from simulator.executors import Executor, Finished, Job, LocalExecutor
-from simulator.sweep.store import DiskStore, Layout, MemoryStore, atomic_write, open_store
+from simulator.sweep.store import DiskStore, Layout, MemoryStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD = ROOT / "tests" / "bad_sweeps"

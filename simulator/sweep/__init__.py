@@ -56,8 +56,6 @@ from simulator.sweep.load import load_sweep
 from simulator.sweep.plan import plan_cases
 from simulator.sweep.results import FORMATS, SweepResult
 
-_plan = plan_cases  # the name tests/test_sensitivity.py uses
-
 __all__ = [
     "FORMATS",
     "KPIS",

@@ -41,7 +41,7 @@ from filelock import FileLock, Timeout
 from simulator.atomic import atomic_write
 from simulator.errors import SimulationError, SweepError
 
-__all__ = ["ChunkStore", "DiskStore", "Layout", "MemoryStore", "atomic_write", "open_store"]
+__all__ = ["ChunkStore", "DiskStore", "Layout", "MemoryStore", "open_store"]
 
 
 Unit = tuple[int, int]  # (scenario index, chunk index)
