@@ -19,8 +19,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import matplotlib
-
 import simulator
 from simulator import io as out
 from simulator.errors import SimulatorError
@@ -226,7 +224,6 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cbec-sd``; returns the exit status."""
-    matplotlib.use("Agg")
     words = list(sys.argv[1:] if argv is None else argv)
     selected = next((w for w in words if w in COMMANDS), None)
     args = build_parser(selected).parse_args(words)

@@ -19,13 +19,15 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xarray as xr
-from matplotlib.figure import Figure
 
 from simulator.atomic import atomic_write
+
+if TYPE_CHECKING:  # matplotlib is imported by whoever makes a figure, not on import
+    from matplotlib.figure import Figure
 
 __all__ = [
     "WRITERS",

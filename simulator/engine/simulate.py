@@ -17,7 +17,7 @@ import xarray as xr
 
 from simulator.engine.compile import BatchLookupTable, compile_model
 from simulator.engine.integrators import get_integrator
-from simulator.engine.run import RunOutput, run_compiled
+from simulator.engine.run import RunOutput, run_compiled, time_grid
 from simulator.errors import SimulationError
 from simulator.model.ir import (
     ElementKind,
@@ -328,7 +328,7 @@ def _run_numpy(request: RunRequest, progress: bool) -> RunOutput:
         return run_compiled(compiled, request.values, request.n_runs, request.spec, integrator)
     from tqdm.auto import tqdm
 
-    steps = round((request.spec.final_time - request.spec.initial_time) / request.spec.time_step)
+    steps, _, _ = time_grid(request.spec)  # the loop's own count
     with tqdm(total=steps, desc="simulating", unit="step", leave=False) as bar:
         return run_compiled(
             compiled, request.values, request.n_runs, request.spec, integrator, bar.update

@@ -171,8 +171,7 @@ def _execute(
                 for position, values in finished:
                     chunk = pending[position]
                     store.put(index, chunk, values)
-                    rows = layout.rows(chunk)
-                    bar.update(rows.stop - rows.start)
+                    bar.update(layout.size(chunk))
 
 
 def _provenance(

@@ -91,6 +91,10 @@ class Layout:
         start = chunk * self.chunk_size
         return slice(start, min(start + self.chunk_size, self.n_rows))
 
+    def size(self, chunk: int) -> int:
+        """The number of rows in ``chunk`` (the last may be short)."""
+        return min(self.chunk_size, self.n_rows - chunk * self.chunk_size)
+
     def units(self) -> Iterator[Unit]:
         """Every (scenario, chunk), scenario by scenario."""
         for case in range(len(self.cases)):
@@ -102,7 +106,7 @@ class Layout:
         case, chunk = unit
         if not (0 <= case < len(self.cases) and 0 <= chunk < self.n_chunks):
             raise SimulationError(f"no chunk {chunk} of scenario {case} in this sweep")
-        n = self.rows(chunk).stop - self.rows(chunk).start
+        n = self.size(chunk)
         for key, n_t in self.outputs:
             shape = np.shape(values[key]) if key in values else None
             if shape != (n, n_t):
@@ -164,7 +168,7 @@ class ChunkStore(abc.ABC):
     @property
     def rows_done(self) -> int:
         """Runs done, over all scenarios."""
-        return sum(self.layout.rows(c).stop - self.layout.rows(c).start for _, c in self.completed)
+        return sum(self.layout.size(c) for _, c in self.completed)
 
     def put(self, case: int, chunk: int, values: Mapping[str, np.ndarray]) -> None:
         """Keep a finished chunk: output key -> array, shape (n_block, n_t).
