@@ -353,7 +353,6 @@ class Method:
     Attributes
     ----------
     name, title : str
-    kind : MethodKind
     sampler : callable
         ``sampler(problem, n, seed, options) -> X``, shape ``(n_rows, n_factors)``.
     n_rows : callable
@@ -376,7 +375,6 @@ class Method:
 
     name: str
     title: str
-    kind: MethodKind
     sampler: Sampler
     n_rows: Callable[[int, int, Mapping[str, Any]], int]
     sample_size: SampleSize
@@ -386,6 +384,11 @@ class Method:
     groups: bool = True
     bounded_only: bool = False
     reference: str = ""
+
+    @property
+    def kind(self) -> MethodKind:
+        """Indices for a method with an analyser, else uncertainty bands."""
+        return MethodKind.BANDS if self.analyser is None else MethodKind.INDICES
 
 
 def get_method(name: str) -> Method:
@@ -781,7 +784,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "sobol": Method(
             name="sobol",
             title="Sobol' variance-based indices (Saltelli/Sobol' sampling)",
-            kind=MethodKind.INDICES,
             sampler=_sobol_sample,
             n_rows=lambda n, g, o: n * (2 * g + 2 if o["calc_second_order"] else g + 2),
             sample_size=SampleSize(lambda o: 4, power_of_two=True, meaning="base samples"),
@@ -793,7 +795,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "morris": Method(
             name="morris",
             title="Morris elementary effects (screening)",
-            kind=MethodKind.INDICES,
             sampler=_morris_sample,
             n_rows=lambda n, g, o: n * (g + 1),
             sample_size=SampleSize(lambda o: 2, meaning="trajectories"),
@@ -808,7 +809,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "fast": Method(
             name="fast",
             title="Extended Fourier amplitude sensitivity test (eFAST)",
-            kind=MethodKind.INDICES,
             sampler=_fast_sample,
             n_rows=lambda n, g, o: n * g,
             sample_size=SampleSize(lambda o: 4 * o["M"] ** 2 + 1, meaning="runs per factor"),
@@ -824,7 +824,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "rbd_fast": Method(
             name="rbd_fast",
             title="Random balance designs FAST",
-            kind=MethodKind.INDICES,
             sampler=_latin_sample,
             n_rows=_runs_n,
             sample_size=SampleSize(lambda o: 2 * o["M"] + 1),
@@ -837,7 +836,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "delta": Method(
             name="delta",
             title="Borgonovo's delta moment-independent measure",
-            kind=MethodKind.INDICES,
             sampler=_latin_sample,
             n_rows=_runs_n,
             sample_size=SampleSize(lambda o: 20),
@@ -850,7 +848,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "pawn": Method(
             name="pawn",
             title="PAWN density-based indices",
-            kind=MethodKind.INDICES,
             sampler=_latin_sample,
             n_rows=_runs_n,
             sample_size=SampleSize(lambda o: 2 * o["S"]),
@@ -864,7 +861,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "monte_carlo": Method(
             name="monte_carlo",
             title="Plain Monte Carlo sample (uncertainty bands)",
-            kind=MethodKind.BANDS,
             sampler=_monte_carlo_sample,
             n_rows=_runs_n,
             sample_size=SampleSize(lambda o: 2),
@@ -872,7 +868,6 @@ METHODS: Mapping[str, Method] = MappingProxyType(
         "latin": Method(
             name="latin",
             title="Latin hypercube sample (uncertainty bands)",
-            kind=MethodKind.BANDS,
             sampler=_latin_sample,
             n_rows=_runs_n,
             sample_size=SampleSize(lambda o: 2),

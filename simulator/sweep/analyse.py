@@ -99,7 +99,12 @@ def _output_dataset(
     times = case.times[output.key]
     n_cases, n_rows, n_t = stacked.shape
     lead = ("scenario", "time") if timed else ("scenario",)
-    values = stacked if timed else stacked[:, :, 0]
+
+    def squeeze(array: np.ndarray, axis: int) -> np.ndarray:
+        """A KPI's one column dropped from ``axis`` (the time axis of an over-time output)."""
+        return array if timed else array.take(0, axis=axis)
+
+    values = squeeze(stacked, 2)
     element = case.model[output.variable]
     coords: dict[str, Any] = {
         "scenario": labels,
@@ -125,9 +130,7 @@ def _output_dataset(
         coords["factor"] = list(problem.labels)
         coords["factor_j"] = list(problem.labels)
         for name, array in indices.items():
-            shaped = array.reshape(n_cases, n_t, *array.shape[1:])
-            if not timed:
-                shaped = shaped[:, 0]
+            shaped = squeeze(array.reshape(n_cases, n_t, *array.shape[1:]), 1)
             dims = (
                 (*lead, "factor", "factor_j") if shaped.ndim == len(lead) + 2 else (*lead, "factor")
             )
@@ -136,9 +139,9 @@ def _output_dataset(
         q = np.percentile(stacked, sweep.percentiles, axis=1)  # (n_p, n_cases, n_t)
         q = np.moveaxis(q, 0, -1)
         coords["percentile"] = list(sweep.percentiles)
-        data["quantile"] = ((*lead, "percentile"), q if timed else q[:, 0])
-        data["mean"] = (lead, stacked.mean(axis=1) if timed else stacked.mean(axis=1)[:, 0])
-        data["std"] = (lead, stacked.std(axis=1) if timed else stacked.std(axis=1)[:, 0])
+        data["quantile"] = ((*lead, "percentile"), squeeze(q, 1))
+        data["mean"] = (lead, squeeze(stacked.mean(axis=1), 1))
+        data["std"] = (lead, squeeze(stacked.std(axis=1), 1))
     attrs = {
         **provenance,
         "output": output.key,
