@@ -23,14 +23,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
+from simulator.atomic import atomic_write
 from simulator.model.ir import (
     Binary,
     Call,
@@ -262,7 +260,7 @@ def draw_model_diagram(
     names = list(groups)
     n_cols = min(3, len(names)) or 1
     n_rows = max(math.ceil(len(names) / n_cols), 1)
-    fig = plt.figure(figsize=(10.0 * n_cols, 9.0 * n_rows))
+    fig = Figure(figsize=(10.0 * n_cols, 9.0 * n_rows))  # no pyplot: no global state
     ax = fig.add_axes((0.0, 0.0, 1.0, 0.96))
     ax.set_xlim(0, n_cols)
     ax.set_ylim(0, n_rows)
@@ -324,11 +322,11 @@ def draw_model_diagram(
     _legend(ax)
     fig.suptitle(title or (model.source.name if model.source else "model"), fontsize=20)
     if path is not None:
-        fig.savefig(path, dpi=80)
+        atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=80))
     return fig
 
 
-def _draw_node(ax: plt.Axes, element: Element, xy: tuple[float, float], hue: str) -> None:
+def _draw_node(ax: Axes, element: Element, xy: tuple[float, float], hue: str) -> None:
     x, y = xy
     kind = element.kind
     if kind is ElementKind.STOCK:
@@ -374,12 +372,12 @@ def _draw_node(ax: plt.Axes, element: Element, xy: tuple[float, float], hue: str
         )
 
 
-def _legend(ax: plt.Axes) -> None:
+def _legend(ax: Axes) -> None:
     handles = [
-        plt.Line2D([], [], marker="s", ms=11, mfc="white", mec="black", ls="", label="stock"),
-        plt.Line2D([], [], marker=r"$\bowtie$", ms=11, color="#444444", ls="", label="flow"),
-        plt.Line2D([], [], marker="o", ms=10, mfc="white", mec="black", ls="", label="auxiliary"),
-        plt.Line2D(
+        Line2D([], [], marker="s", ms=11, mfc="white", mec="black", ls="", label="stock"),
+        Line2D([], [], marker=r"$\bowtie$", ms=11, color="#444444", ls="", label="flow"),
+        Line2D([], [], marker="o", ms=10, mfc="white", mec="black", ls="", label="auxiliary"),
+        Line2D(
             [],
             [],
             marker="o",
@@ -389,7 +387,7 @@ def _legend(ax: plt.Axes) -> None:
             ls="",
             label="lever / loop gain",
         ),
-        plt.Line2D([], [], color="grey", alpha=0.6, label="influence (direct or via hidden)"),
+        Line2D([], [], color="grey", alpha=0.6, label="influence (direct or via hidden)"),
     ]
     ax.legend(handles=handles, loc="lower right", fontsize=11, frameon=True)
 
@@ -411,8 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = simulator.load_model(args.model)
     pattern = re.compile(args.show_pattern, re.IGNORECASE) if args.show_pattern else None
     show = [e.name for e in model.elements.values() if pattern and pattern.search(e.name)]
-    fig = draw_model_diagram(model, args.output, show=show, hub_degree=args.hub_degree)
-    plt.close(fig)
+    draw_model_diagram(model, args.output, show=show, hub_degree=args.hub_degree)
     print(f"wrote {args.output}")
     return 0
 
