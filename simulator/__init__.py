@@ -26,8 +26,8 @@ from simulator.errors import (
 )
 from simulator.loading import load_model
 from simulator.model.ir import Element, ElementKind, LookupTable, Model, TimeSpec
-from simulator.results import package_version
 from simulator.scenario import Scenario, load_scenario, run_scenario
+from simulator.version import package_version
 
 __version__ = package_version()
 
@@ -74,7 +74,7 @@ from simulator.errors import (
     SweepSyntaxError,
 )
 from simulator.executors import EXECUTORS, Executor
-from simulator.plots_sensitivity import (
+from simulator.report.sensitivity_plots import (
     plot_fan,
     plot_indices,
     plot_indices_over_time,

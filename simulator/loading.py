@@ -21,7 +21,7 @@ from simulator.engine.compile import compile_model
 from simulator.model.ir import Model
 from simulator.model.load import read_model
 from simulator.model.pysd_adapter import pysd_version
-from simulator.results import package_version
+from simulator.version import package_version
 
 __all__ = ["cache_directory", "load_model"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -180,15 +181,19 @@ def test_progress_goes_to_stderr_unless_quiet(
 def test_a_command_is_one_registry_entry(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    echo = types.ModuleType("echo_command")
+
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("word")
 
     def handler(args: argparse.Namespace) -> int:
-        """Say a word back."""
         print(args.word, args.quiet)
         return 0
 
-    monkeypatch.setitem(cli.COMMANDS, "echo", (add_arguments, handler))
+    echo.add_arguments = add_arguments  # type: ignore[attr-defined]
+    echo.handler = handler  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "echo_command", echo)
+    monkeypatch.setitem(cli.COMMANDS, "echo", ("echo_command", "Say a word back."))
     assert cli.main(["-q", "echo", "hello"]) == 0
     assert capsys.readouterr().out == "hello True\n"
     assert "Say a word back." in cli.build_parser().format_help()

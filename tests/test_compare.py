@@ -20,8 +20,8 @@ import simulator.analysis.compare as compare_module
 from simulator import io
 from simulator.analysis.compare import KPI_COLUMNS, format_kpi_table, kpi_table, kpi_values
 from simulator.errors import ScenarioError
-from simulator.plots import plot_deltas, plot_kpis, plot_overlay
-from simulator.report import render_report
+from simulator.report.html import render_report
+from simulator.report.plots import plot_deltas, plot_kpis, plot_overlay
 from simulator.scenario import KPI, Pulse, Ramp, Scenario, Step
 
 HERE = Path(__file__).resolve().parent

@@ -23,9 +23,9 @@ from SALib.analyze import sobol as salib_sobol
 from sweep_helpers import write_scenarios
 
 import simulator
-from simulator import cli_sensitivity
 from simulator import sweep as sweep_module
 from simulator.analysis import sensitivity as sa
+from simulator.cli import sensitivity as cli_sensitivity
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "tests" / "models"

@@ -17,6 +17,7 @@ import xarray as xr
 
 from simulator.engine.compile import BatchLookupTable, compile_model
 from simulator.engine.integrators import get_integrator
+from simulator.engine.results import build_dataset
 from simulator.engine.run import RunOutput, run_compiled, time_grid
 from simulator.errors import SimulationError
 from simulator.model.ir import (
@@ -29,7 +30,6 @@ from simulator.model.ir import (
     Ref,
     TimeSpec,
 )
-from simulator.results import build_dataset
 
 __all__ = ["ENGINES", "RunRequest", "prepare", "simulate"]
 

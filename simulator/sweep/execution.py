@@ -13,12 +13,12 @@ import numpy as np
 
 from simulator.analysis import sensitivity as sa
 from simulator.executors import EXECUTORS, Executor, get_executor
-from simulator.results import package_version
 from simulator.sweep.analyse import analyse_outputs, samples_dataset
 from simulator.sweep.description import RESULT_NEUTRAL, Sweep
 from simulator.sweep.plan import Case, plan_cases
 from simulator.sweep.results import SweepResult
 from simulator.sweep.store import ChunkStore, DiskStore, Layout, open_store
+from simulator.version import package_version
 
 __all__ = ["run_sweep", "sweep_hash"]
 

@@ -10,7 +10,7 @@ elements that are not drawn.
 
 Run it as a script::
 
-    python -m simulator.diagram models/cbec_cluster.mdl models/cbec_cluster_diagram.png
+    python -m simulator.report.diagram models/cbec_cluster.mdl models/cbec_cluster_diagram.png
 """
 
 from __future__ import annotations
@@ -248,7 +248,7 @@ def draw_model_diagram(
     Examples
     --------
     >>> import simulator
-    >>> from simulator.diagram import draw_model_diagram
+    >>> from simulator.report.diagram import draw_model_diagram
     >>> fig = draw_model_diagram(simulator.load_model("tests/models/supply_chain.mdl"))
     >>> len(fig.axes)
     1
@@ -393,7 +393,7 @@ def _legend(ax: Axes) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m simulator.diagram MODEL OUT.png [--show-pattern RE]``."""
+    """Command line: ``python -m simulator.report.diagram MODEL OUT.png [--show-pattern RE]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path)
     parser.add_argument("output", type=Path)

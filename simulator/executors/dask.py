@@ -1,35 +1,10 @@
-"""Executors: run a job on blocks of a parameter matrix, chosen by name.
+"""Executors on Dask: ``dask`` (any cluster, by its scheduler's address) and ``processes``.
 
-A *job* is a picklable callable that takes a block of the sample matrix,
-shape ``(n_block, n_params)``, and returns a mapping of name -> array whose
-first axis has length ``n_block``. An executor maps a job over blocks and
-yields ``(index, result)`` pairs as blocks finish, in any order; the caller
-puts each result in place. Because a batched run gives each member what
-running it alone gives (the engine's vectorisation contract), results do not
-depend on the executor or on how the matrix is cut into blocks.
-
-======================  ===================================================================
-name                    where blocks run
-======================  ===================================================================
-``local`` (default)     in this process, one after another, each block vectorised
-``processes``           one worker process per local core (a Dask ``LocalCluster`` on
-                        127.0.0.1, its workers forked from this process on Linux)
-``dask``                any Dask cluster, given its scheduler's address ``tcp://HOST:PORT``
-                        (``dask scheduler`` and ``dask worker``, dask-jobqueue, Kubernetes)
-======================  ===================================================================
-
-On Dask, a job goes to each worker once, as a worker plugin (also to workers
-that join or restart later); tasks carry only the job's name and a block. At
-most two blocks per worker thread are in flight, so neither the client nor
-the scheduler holds the whole matrix. A worker that dies takes no block with
-it: the scheduler runs its blocks elsewhere, and each block's result reaches
-the caller once. Dask is imported here only, and only when a Dask executor
-starts; see ``docs/scaling.md``.
+Dask is imported here only, and only when a Dask executor starts; see ``docs/scaling.md``.
 """
 
 from __future__ import annotations
 
-import abc
 import concurrent.futures
 import contextlib
 import functools
@@ -39,99 +14,15 @@ import signal
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any, ClassVar, Self
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
 from simulator.errors import SimulationError
+from simulator.executors.base import Executor, Finished, Job
 
-__all__ = [
-    "EXECUTORS",
-    "DaskExecutor",
-    "Executor",
-    "Job",
-    "LocalExecutor",
-    "ProcessesExecutor",
-    "check_options",
-    "get_executor",
-]
-
-#: ``job(block) -> {name: array}``; ``block`` has shape (n_block, n_params), arrays (n_block, ...).
-Job = Callable[[np.ndarray], Mapping[str, np.ndarray]]
-
-#: What :meth:`Executor.map` returns: ``(index of the block, the job's result)`` as blocks finish.
-Finished = Generator[tuple[int, Mapping[str, np.ndarray]], None, None]
-
-
-class Executor(abc.ABC):
-    """Runs a job over blocks of a matrix.
-
-    Subclasses set :attr:`name` (their key in :data:`EXECUTORS`) and
-    :attr:`options` (the keyword arguments their constructor takes), and
-    implement :meth:`map`. Executors are context managers; :meth:`close`
-    releases workers (nothing for ``local``).
-    """
-
-    name: ClassVar[str]
-    options: ClassVar[tuple[str, ...]] = ()
-
-    @abc.abstractmethod
-    def map(self, job: Job, blocks: Iterable[np.ndarray]) -> Finished:
-        """Run ``job`` on every block.
-
-        Parameters
-        ----------
-        job : callable
-            ``job(block) -> {name: array}``; picklable for executors with workers.
-        blocks : iterable of ndarray, each shape (n_block, n_params)
-            Taken lazily, as workers become free.
-
-        Yields
-        ------
-        index : int
-            Position of the block in ``blocks``.
-        result : mapping of str -> ndarray, each shape (n_block, ...)
-
-        Notes
-        -----
-        Closing the generator early (``contextlib.closing``) cancels the blocks
-        still running.
-        """
-
-    def start(self) -> None:  # noqa: B027 (a no-op unless the executor has workers to start)
-        """Start acquiring workers without waiting for them.
-
-        Workers then start while the caller prepares the work (samples the
-        parameters, say); :meth:`map` waits for them. Optional: :meth:`map`
-        starts them anyway.
-        """
-
-    def close(self) -> None:  # noqa: B027 (a no-op unless the executor holds workers)
-        """Release any resources; the executor is not used afterwards."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class LocalExecutor(Executor):
-    """In this process, one block after another; each block runs vectorised.
-
-    Examples
-    --------
-    >>> blocks = [np.ones((2, 1)), 2 * np.ones((3, 1))]
-    >>> [(i, r["y"].tolist()) for i, r in LocalExecutor().map(lambda b: {"y": b[:, 0]}, blocks)]
-    [(0, [1.0, 1.0]), (1, [2.0, 2.0, 2.0])]
-    """
-
-    name = "local"
-
-    def map(self, job: Job, blocks: Iterable[np.ndarray]) -> Finished:
-        for index, block in enumerate(blocks):
-            yield index, job(block)
+__all__ = ["DaskExecutor", "ProcessesExecutor", "checked_address"]
 
 
 class DaskExecutor(Executor):
@@ -172,7 +63,7 @@ class DaskExecutor(Executor):
                 "executor 'dask' needs the address of a Dask scheduler: --scheduler "
                 "tcp://HOST:PORT, or 'scheduler:' in the sweep file (see docs/scaling.md)"
             )
-        self._unconnected(_checked_address(scheduler), timeout)
+        self._unconnected(checked_address(scheduler), timeout)
 
     def _unconnected(self, scheduler: str, timeout: float) -> None:
         """Set the state of an executor whose client is not connected yet."""
@@ -364,76 +255,8 @@ _CLUSTER_SETTINGS: dict[str, Any] = {
     "distributed.worker.memory.monitor-interval": "1s",
 }
 
-#: Executors by name.
-EXECUTORS: dict[str, type[Executor]] = {
-    "local": LocalExecutor,
-    "processes": ProcessesExecutor,
-    "dask": DaskExecutor,
-}
 
-
-def check_options(name: str, options: Mapping[str, Any]) -> type[Executor]:
-    """The executor class called ``name``, if it takes every option given (not None).
-
-    Raises
-    ------
-    SimulationError
-        Unknown name, an option the executor does not take, or a scheduler
-        address Dask cannot read (checked when Dask is installed).
-
-    Examples
-    --------
-    >>> check_options("dask", {"scheduler": "tcp://127.0.0.1:8786"}).__name__
-    'DaskExecutor'
-    >>> check_options("local", {"scheduler": "tcp://127.0.0.1:8786"})
-    Traceback (most recent call last):
-    simulator.errors.SimulationError: executor 'local' takes no scheduler; use executor dask
-    """
-    try:
-        factory = EXECUTORS[name]
-    except KeyError:
-        known = ", ".join(EXECUTORS)
-        raise SimulationError(f"unknown executor '{name}'; use one of {known}") from None
-    for key, value in options.items():
-        if value is not None and key not in factory.options:
-            takers = " or ".join(n for n, c in EXECUTORS.items() if key in c.options)
-            raise SimulationError(f"executor '{name}' takes no {key}; use executor {takers}")
-    address = options.get("scheduler")
-    if address is not None and importlib.util.find_spec("distributed") is not None:
-        _checked_address(address)
-    return factory
-
-
-def get_executor(name: str | Executor, **options: Any) -> Executor:
-    """An executor by name (an :class:`Executor` is returned as is).
-
-    Parameters
-    ----------
-    name : str or Executor
-        A key of :data:`EXECUTORS`.
-    **options
-        The executor's options (``scheduler`` for ``dask``, ``workers`` for
-        ``processes``); options that are None are left out.
-
-    Raises
-    ------
-    SimulationError
-        Unknown name, an option the executor does not take, or one it lacks.
-
-    Examples
-    --------
-    >>> get_executor("local").name
-    'local'
-    >>> get_executor("dask", scheduler="tcp://127.0.0.1:8786").scheduler  # connects on first use
-    'tcp://127.0.0.1:8786'
-    """
-    if isinstance(name, Executor):
-        return name
-    factory = check_options(name, options)
-    return factory(**{k: v for k, v in options.items() if v is not None})
-
-
-def _checked_address(address: str) -> str:
+def checked_address(address: str) -> str:
     """``address`` if Dask can read it as a scheduler's address (no connection is tried).
 
     Raises

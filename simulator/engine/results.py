@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,19 +10,9 @@ import xarray as xr
 
 from simulator.engine.run import RunOutput
 from simulator.model.ir import Model
+from simulator.version import package_version
 
-__all__ = ["build_dataset", "package_version"]
-
-
-@functools.cache
-def package_version() -> str:
-    """The installed version of this package."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("cbec-sd")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "0+unknown"
+__all__ = ["build_dataset"]
 
 
 def build_dataset(

@@ -1,0 +1,1 @@
+"""What a person sees: the HTML report, plots of runs and sweeps, and the model diagram."""
