@@ -1,9 +1,10 @@
 """``load_model``: read a model file, check that the engine can run all of it, cache the IR.
 
 Translating a large Vensim file takes PySD a second or more; the frozen IR it
-becomes is cached on disk, keyed by the file's bytes and the versions of this
-package and PySD, so the CLI and sweep workers load a model they have seen in
-milliseconds. ``CBEC_SD_CACHE_DIR`` moves the cache; ``CBEC_SD_NO_CACHE=1``
+becomes is cached on disk, keyed by the file's bytes, the versions of this
+package and PySD and the IR's layout version (``IR_VERSION``), so the CLI and
+sweep workers load a model they have seen in milliseconds, and a pickle
+written by older code is never read. ``CBEC_SD_CACHE_DIR`` moves the cache; ``CBEC_SD_NO_CACHE=1``
 turns it off.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from simulator.atomic import atomic_write
 from simulator.engine.compile import compile_model
-from simulator.model.ir import Model
+from simulator.model.ir import IR_VERSION, Model
 from simulator.model.load import read_model
 from simulator.model.pysd_adapter import pysd_version
 from simulator.version import package_version
@@ -70,7 +71,9 @@ def load_model(path: str | Path) -> Model:
         return read_model(path)  # raises the ModelFileError that explains it
     digest = hashlib.sha256(raw).hexdigest()
     key = hashlib.sha256(
-        "\0".join([digest, package_version(), pysd_version(), path.suffix]).encode()
+        "\0".join(
+            [digest, package_version(), pysd_version(), f"ir{IR_VERSION}", path.suffix]
+        ).encode()
     ).hexdigest()
     cached = _read_cache(key)
     if cached is not None and cached.source_hash == digest:

@@ -1,10 +1,13 @@
-"""Compile the IR into vectorised numpy closures, in dependency order.
+"""The compiler: the frozen IR -> a backend-neutral :class:`~simulator.engine.plan.Plan`.
 
-No source text is generated: each expression becomes a tree of Python
-closures over numpy operations. Every value is a float (the same for all runs)
-or an array of shape ``(n_runs,)``.
+Front half (here): every element, stock rate and initial value, and every
+argument of a stateful builtin becomes a node with a slot; statefuls become
+blocks; expressions are lowered over their subscript contexts
+(:mod:`simulator.engine.lower`); nodes are put in dependency order, with
+cycles among auxiliaries reported by name. Back half: a backend from
+:mod:`simulator.engine.backends` turns the plan into something that runs.
 
-The compiled model has three evaluation lists:
+The plan has four evaluation lists:
 
 * ``static``: nodes that depend only on constants, computed once per batch;
 * ``init``: the remaining nodes and the stateful blocks in initialisation
@@ -18,60 +21,50 @@ The compiled model has three evaluation lists:
 from __future__ import annotations
 
 import graphlib
-import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from simulator.engine import functions as fn
-from simulator.engine.statefuls import (
-    BLOCKS,
-    Block,
-    DelayBlock,
-    DelayFixedBlock,
-    StockBlock,
+from simulator.engine.backends.numpy import CompiledModel, compile_plan
+from simulator.engine.lower import Context, ContextAxis, Lowerer, reduction_axes
+from simulator.engine.plan import (
+    BLOCK_ARGS,
+    TIME_OPERATORS,
+    Apply,
+    Load,
+    Lookup,
+    NodeKind,
+    Piece,
+    Plan,
+    PlanBlock,
+    PlanExpr,
+    PlanNode,
+    PlanTable,
+    Reduce,
 )
 from simulator.errors import AlgebraicLoopError, UndefinedReferenceError
+from simulator.model.expressions import REDUCTIONS
 from simulator.model.ir import (
     Binary,
     Call,
+    Definition,
+    Element,
     ElementKind,
     Expr,
     InlineLookup,
     LookupCall,
     LookupTable,
     Model,
-    Num,
     Ref,
     Stateful,
     Unary,
-    iter_nodes,
     references,
 )
-from simulator.model.load import CONTROL_NAMES
+from simulator.model.load import CONTROL_NAMES, TIME_NAMES
 from simulator.model.names import suggest
 
-__all__ = ["BatchLookupTable", "CompiledModel", "Node", "compile_model"]
-
-Evaluator = Callable[[list[Any]], Any]
-
-_BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": np.divide,
-    "^": fn.power,
-    "=": np.equal,
-    "<>": np.not_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "and": np.logical_and,
-    "or": np.logical_or,
-}
+__all__ = ["BatchLookupTable", "CompiledModel", "build_plan", "compile_model"]
 
 
 @dataclass(frozen=True)
@@ -86,66 +79,32 @@ class BatchLookupTable(LookupTable):
     rows: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
 
 
-@dataclass(frozen=True)
-class Node:
-    """One computed value: an element, a hidden argument of a builtin, or a block output.
+#: A definition with its context and the flat elements it writes (targets, sources).
+_Located = tuple[Definition, Context, tuple[int, ...], tuple[int, ...] | None]
 
-    Attributes
-    ----------
-    name : str
-        Identifier; hidden nodes are named ``"<element>::<role>"``.
-    owner : str
-        The model element it belongs to (for messages).
-    expr : Expr or None
-        The expression, with stateful builtins replaced by references to
-        their block nodes; None for block outputs.
-    block : Block or None
-        The stateful block whose output this node is.
-    """
+
+@dataclass
+class _Node:
+    """A node while the plan is built: lifted IR expressions over their contexts."""
 
     name: str
     owner: str
+    context: Context
+    kind: NodeKind
     expr: Expr | None = None
-    block: Block | None = None
+    pieces: list[tuple[Context, Expr, tuple[int, ...], tuple[int, ...] | None]] = field(
+        default_factory=list
+    )
+    block: tuple[str, tuple[str, ...], bool] | None = None  # kind, arg names, non-negative
 
 
-@dataclass(frozen=True)
-class CompiledModel:
-    """A model ready to run: slots, evaluation lists and blocks. Immutable; reusable.
-
-    Attributes
-    ----------
-    slots : Mapping[str, int]
-        Node name -> index in the value list ``v``.
-    static, init, core, report : tuple of (int, Evaluator or Block)
-        Evaluation lists (see the module docstring); an entry is either a
-        closure ``f(v) -> value`` or a :class:`Block` to initialise or read.
-    blocks : tuple of Block
-        Every stateful block, stocks first, in initialisation order.
-    outputs : tuple of str
-        Identifiers of the elements whose values are recorded.
-    """
-
-    slots: Mapping[str, int]
-    static: tuple[tuple[int, Evaluator], ...]
-    init: tuple[tuple[int, Evaluator | Block], ...]
-    core: tuple[tuple[int, Evaluator | Block], ...]
-    report: tuple[tuple[int, Evaluator | Block], ...]
-    blocks: tuple[Block, ...]
-    outputs: tuple[str, ...]
-
-    @property
-    def n_slots(self) -> int:
-        return len(self.slots)
-
-
-def compile_model(
+def build_plan(
     model: Model,
     outputs: Sequence[str],
     overrides: Mapping[str, Expr] | None = None,
     lookups: Mapping[str, LookupTable] | None = None,
-) -> CompiledModel:
-    """Compile ``model`` for the given outputs.
+) -> Plan:
+    """Lower ``model`` into a plan recording ``outputs``.
 
     Parameters
     ----------
@@ -154,312 +113,473 @@ def compile_model(
         Identifiers of the elements to record.
     overrides : mapping of identifier -> Expr, optional
         Replacement equations for constants or auxiliaries (time-varying
-        policy inputs are expressed this way).
+        policy inputs are expressed this way), over the element's dimensions.
     lookups : mapping of identifier -> LookupTable, optional
-        Replacement tables.
+        Replacement tables of scalar lookups.
 
     Raises
     ------
     AlgebraicLoopError
         Auxiliaries depend on each other in a cycle; the message names it.
-    UnsupportedConstructError
+    UndefinedReferenceError
         A reference to a name that is not in the model.
+    UnsupportedConstructError
+        Subscripts that do not fit (the message names the element).
     """
-    return _Compiler(model, overrides or {}, lookups or {}).compile(tuple(outputs))
+    return _Builder(model, overrides or {}, lookups or {}).build(tuple(outputs))
 
 
-class _Compiler:
+def compile_model(
+    model: Model,
+    outputs: Sequence[str],
+    overrides: Mapping[str, Expr] | None = None,
+    lookups: Mapping[str, LookupTable] | None = None,
+) -> CompiledModel:
+    """Compile ``model`` for the numpy backend (see :func:`build_plan` for the parameters)."""
+    return compile_plan(build_plan(model, outputs, overrides, lookups))
+
+
+class _Builder:
     def __init__(
         self, model: Model, overrides: Mapping[str, Expr], lookups: Mapping[str, LookupTable]
     ) -> None:
         self.model = model
+        self.dimensions = model.dimensions
         self.overrides = overrides
-        self.tables: dict[str, LookupTable] = {}
-        for element in model.lookups:
-            table = lookups.get(element.ident, element.table)
-            if table is not None:
-                self.tables[element.ident] = table
+        self.tables: list[PlanTable] = []
+        self.table_ids: dict[str, int] = {}
         for element in model.elements.values():
-            if isinstance(element.equation, InlineLookup):  # XMILE graphical function
-                self.tables.setdefault(element.ident, element.equation.table)
-        self.nodes: dict[str, Node] = {}
+            if element.kind is ElementKind.LOOKUP:
+                self.table_ids[element.ident] = len(self.tables)
+                self.tables.append(self.lookup_table(element, lookups.get(element.ident)))
+            elif isinstance(element.equation, InlineLookup) and not element.dims:
+                # an XMILE graphical function, callable as a lookup
+                self.table_ids[element.ident] = len(self.tables)
+                self.tables.append(PlanTable((), (), (element.equation.table,)))
+        self.nodes: dict[str, _Node] = {}
         self.counter = 0
-        # element -> (rate node, initial node, non-negative); block node -> (kind, arg nodes)
-        self.stock_specs: dict[str, tuple[str, str, bool]] = {}
-        self.block_specs: dict[str, tuple[str, tuple[str, ...]]] = {}
-        self.deps_cache: dict[tuple[str, str, bool], set[str]] = {}
+
+    def lookup_table(self, element: Element, override: LookupTable | None) -> PlanTable:
+        shape = self.model.shape(element)
+        if override is not None and not element.dims:
+            return PlanTable((), (), (override,))
+        tables: list[LookupTable | None] = [None] * int(np.prod(shape, dtype=int))
+        for definition, context, targets, sources in self.definitions(element):
+            assert definition.table is not None
+            for target in targets:
+                tables[target] = definition.table
+            del context, sources
+        if any(t is None for t in tables):
+            raise self.lowerer_refuse(element, "a subscripted lookup missing some elements")
+        return PlanTable(element.dims, shape, tuple(t for t in tables if t is not None))
+
+    def lowerer_refuse(self, element: Element, construct: str) -> Exception:
+        from simulator.errors import UnsupportedConstructError
+
+        return UnsupportedConstructError(self.model.source, element.name, construct)
+
+    # -- contexts of definitions ---------------------------------------------------------------
+    def definitions(self, element: Element) -> list[_Located]:
+        """Each definition with its context and the flat elements it writes (targets, sources)."""
+        out = []
+        shape = self.model.shape(element)
+        for definition in element.definitions:
+            context: list[ContextAxis] = []
+            positions: list[list[int]] = []
+            for entry, dim in zip(definition.subscripts, element.dims, strict=True):
+                labels = self.dimensions[dim].elements
+                if entry in self.dimensions:
+                    context.append(ContextAxis(entry, entry))
+                    chosen = self.dimensions[entry].elements
+                else:
+                    chosen = (entry,)
+                if any(label not in labels for label in chosen):
+                    raise self.lowerer_refuse(element, f"the subscript '{entry}' outside {dim}")
+                positions.append([labels.index(label) for label in chosen])
+            grid = np.ix_(*positions) if positions else ()
+            flat = np.ravel_multi_index(grid, shape) if positions else np.zeros((), dtype=int)
+            flat = np.broadcast_to(flat, tuple(len(p) for p in positions)).ravel()
+            keep = np.ones(flat.shape, dtype=bool)
+            for listed in definition.excepted:
+                hit = np.ones(flat.shape, dtype=bool)
+                combos = np.array(np.unravel_index(flat, shape)).reshape(len(shape), -1)
+                for axis, entry in enumerate(listed):
+                    labels = self.dimensions[element.dims[axis]].elements
+                    names = (
+                        self.dimensions[entry].elements if entry in self.dimensions else (entry,)
+                    )
+                    excluded = [labels.index(n) for n in names if n in labels]
+                    hit &= np.isin(combos[axis], excluded)
+                keep &= ~hit
+            sources = None if keep.all() else tuple(int(i) for i in np.flatnonzero(keep))
+            targets = tuple(int(i) for i in flat[keep])
+            out.append((definition, tuple(context), targets, sources))
+        return out
 
     # -- building the node graph -------------------------------------------------------------
-    def compile(self, outputs: tuple[str, ...]) -> CompiledModel:
-        for name in ("time", *CONTROL_NAMES):
-            self.nodes[name] = Node(name, name)
+    def build(self, outputs: tuple[str, ...]) -> Plan:
+        for name in TIME_NAMES:
+            self.nodes[name] = _Node(name, name, (), NodeKind.INPUT)
         for element in self.model.elements.values():
             if element.kind is ElementKind.LOOKUP:
                 continue
-            ident = element.ident
-            if element.kind is ElementKind.STOCK:
-                assert element.equation is not None and element.initial is not None
-                rate = self.hidden(ident, "rate", element.equation)
-                initial = self.hidden(ident, "initial", element.initial)
-                self.nodes[ident] = Node(ident, ident)
-                self.stock_specs[ident] = (rate, initial, element.non_negative)
-            else:
-                expr = self.overrides.get(ident, element.equation)
-                assert expr is not None
-                self.nodes[ident] = Node(ident, ident, expr=self.lift(ident, expr))
+            if element.ident in self.overrides:
+                expr = self.overrides[element.ident]
+                element = _with_equation(element, expr)
+            self.add_element(element)
         self.check_references()
-        self.names = list(self.nodes)  # slot -> node name
-        self.slots = {name: i for i, name in enumerate(self.names)}
-        blocks = self.make_blocks(self.slots)
-        return self.order(outputs, blocks)
+        names = list(self.nodes)
+        self.slots = {name: i for i, name in enumerate(names)}
+        lowerer = Lowerer(
+            self.dimensions,
+            self.slots.__getitem__,
+            self.dims_of,
+            lambda ident: (self.table_ids[ident], self.tables[self.table_ids[ident]].dims),
+            self.add_table,
+        )
+        lowerer.path = self.model.source
+        plan_nodes, blocks = self.lower_nodes(lowerer, names)
+        return _Order(self.model, plan_nodes, blocks, self.slots).plan(outputs, tuple(self.tables))
 
-    def hidden(self, owner: str, role: str, expr: Expr) -> str:
-        """A hidden node for ``expr``, unless it is a plain reference (then the name itself)."""
-        if isinstance(expr, Ref):
-            return expr.name
-        name = f"{owner}::{role}"
-        self.nodes[name] = Node(name, owner, expr=self.lift(owner, expr))
+    def add_table(self, table: PlanTable) -> int:
+        self.tables.append(table)
+        return len(self.tables) - 1
+
+    def dims_of(self, name: str) -> tuple[str, ...]:
+        node = self.nodes.get(name)
+        if node is not None:
+            return tuple(a.dim for a in node.context)
+        element = self.model.elements[name]
+        return element.dims
+
+    def add_element(self, element: Element) -> None:
+        ident = element.ident
+        defs = self.definitions(element)
+        whole = _covers_whole(element, defs)
+        own = tuple(ContextAxis(d, d) for d in element.dims)
+        if element.kind is ElementKind.STOCK:
+            if whole:
+                definition = element.definitions[0]
+                assert definition.equation is not None and definition.initial is not None
+                rate = self.hidden(ident, "rate", definition.equation, own)
+                initial = self.hidden(ident, "initial", definition.initial, own)
+            else:
+                rate = self.pieces(ident, "rate", defs, own, lambda d: d.equation)
+                initial = self.pieces(ident, "initial", defs, own, lambda d: d.initial)
+            self.nodes[ident] = _Node(
+                ident,
+                ident,
+                own,
+                NodeKind.BLOCK,
+                block=("stock", (rate, initial), element.non_negative),
+            )
+            return
+        if whole:
+            expr = element.definitions[0].equation
+            assert expr is not None
+            self.nodes[ident] = _Node(
+                ident, ident, own, NodeKind.EXPR, expr=self.lift(ident, expr, own)
+            )
+        else:
+            self.pieces(ident, "", defs, own, lambda d: d.equation)
+
+    def pieces(
+        self,
+        owner: str,
+        role: str,
+        defs: list[_Located],
+        own: Context,
+        part: Callable[[Definition], Expr | None],
+    ) -> str:
+        name = f"{owner}::{role}" if role else owner
+        node = _Node(name, owner, own, NodeKind.PIECES)
+        for definition, context, targets, sources in defs:
+            expr = part(definition)
+            assert expr is not None
+            node.pieces.append((context, self.lift(owner, expr, context), targets, sources))
+        self.nodes[name] = node
         return name
 
-    def lift(self, owner: str, expr: Expr) -> Expr:
+    def hidden(self, owner: str, role: str, expr: Expr, context: Context) -> str:
+        """A hidden node for ``expr``, unless it is a plain reference of the same shape."""
+        if isinstance(expr, Ref) and self.same_shape(expr, context):
+            return expr.name
+        name = f"{owner}::{role}"
+        self.nodes[name] = _Node(
+            name, owner, context, NodeKind.EXPR, expr=self.lift(owner, expr, context)
+        )
+        return name
+
+    def same_shape(self, ref: Ref, context: Context) -> bool:
+        if ref.name in TIME_NAMES:
+            return True
+        target = self.nodes.get(ref.name)
+        dims = tuple(a.dim for a in target.context) if target else None
+        if dims is None:
+            element = self.model.elements.get(ref.name)
+            if element is None:
+                return True  # reported by check_references
+            dims = element.dims
+        if not dims:
+            return not ref.subscripts
+        return ref.subscripts == tuple(a.name for a in context) and dims == tuple(
+            a.dim for a in context
+        )
+
+    def lift(self, owner: str, expr: Expr, context: Context) -> Expr:
         """Replace each stateful builtin in ``expr`` by a reference to a block node."""
         if isinstance(expr, Stateful):
             self.counter += 1
             name = f"{owner}::{expr.kind.value}#{self.counter}"
-            arg_names = tuple(self.hidden(name, f"arg{i}", arg) for i, arg in enumerate(expr.args))
-            self.nodes[name] = Node(name, owner)
-            self.block_specs[name] = (expr.kind.value, arg_names)
-            return Ref(name)
+            args = tuple(self.hidden(name, f"arg{i}", a, context) for i, a in enumerate(expr.args))
+            self.nodes[name] = _Node(
+                name, owner, context, NodeKind.BLOCK, block=(expr.kind.value, args, False)
+            )
+            return Ref(name, tuple(a.name for a in context))
         if isinstance(expr, Unary):
-            return Unary(expr.op, self.lift(owner, expr.operand))
+            return Unary(expr.op, self.lift(owner, expr.operand, context))
         if isinstance(expr, Binary):
-            return Binary(expr.op, self.lift(owner, expr.left), self.lift(owner, expr.right))
+            return Binary(
+                expr.op, self.lift(owner, expr.left, context), self.lift(owner, expr.right, context)
+            )
         if isinstance(expr, Call):
-            return Call(expr.function, tuple(self.lift(owner, a) for a in expr.args))
+            inner = context
+            if expr.function in REDUCTIONS and expr.args:
+                inner = context + reduction_axes(expr.args[0], self.dimensions)
+            return Call(expr.function, tuple(self.lift(owner, a, inner) for a in expr.args))
         if isinstance(expr, LookupCall):
-            return LookupCall(expr.lookup, self.lift(owner, expr.argument))
+            return LookupCall(
+                expr.lookup, self.lift(owner, expr.argument, context), expr.subscripts
+            )
         if isinstance(expr, InlineLookup):
-            return InlineLookup(self.lift(owner, expr.argument), expr.table)
+            return InlineLookup(self.lift(owner, expr.argument, context), expr.table)
         return expr
 
     def check_references(self) -> None:
         for node in self.nodes.values():
-            if node.expr is None:
-                continue
-            for name in sorted(references(node.expr)):
-                if name not in self.nodes and name not in self.tables:
-                    owner = self.model.elements.get(node.owner.split("::")[0])
-                    label = owner.name if owner is not None else node.owner
-                    known = [e.name for e in self.model.elements.values()]
-                    raise UndefinedReferenceError(
-                        self.model.source, label, name, suggest(name, known)
-                    )
+            exprs = [node.expr] if node.expr is not None else [p[1] for p in node.pieces]
+            for expr in exprs:
+                for name in sorted(references(expr)):
+                    if name not in self.nodes and name not in self.table_ids:
+                        owner = self.model.elements.get(node.owner)
+                        label = owner.name if owner is not None else node.owner
+                        known = [e.name for e in self.model.elements.values()]
+                        raise UndefinedReferenceError(
+                            self.model.source, label, name, suggest(name, known)
+                        )
 
-    def make_blocks(self, slots: Mapping[str, int]) -> dict[str, Block]:
-        blocks: dict[str, Block] = {}
-        for ident, (rate, initial, non_negative) in self.stock_specs.items():
-            blocks[ident] = StockBlock(
-                slots[ident], (slots[rate], slots[initial]), ident, non_negative=non_negative
-            )
-        for name, (kind, arg_names) in self.block_specs.items():
-            cls = BLOCKS[kind]
-            args = tuple(slots[a] for a in arg_names)
-            if issubclass(cls, DelayBlock | DelayFixedBlock):
-                blocks[name] = cls(slots[name], args, name, time_step_slot=slots["time_step"])
-            else:
-                blocks[name] = cls(slots[name], args, name)
-        for name, block in blocks.items():
+    def lower_nodes(
+        self, lowerer: Lowerer, names: list[str]
+    ) -> tuple[list[PlanNode], list[PlanBlock]]:
+        plan_nodes: list[PlanNode] = []
+        blocks: list[PlanBlock] = []
+        for slot, name in enumerate(names):
             node = self.nodes[name]
-            self.nodes[name] = Node(node.name, node.owner, expr=None, block=block)
-        return blocks
+            owner = self.model.elements.get(node.owner)
+            lowerer.element = owner.name if owner is not None else node.owner
+            dims = tuple(a.dim for a in node.context)
+            shape = lowerer.shape(node.context)
+            expr = None if node.expr is None else lowerer.lower(node.expr, node.context)
+            pieces = tuple(
+                Piece(lowerer.lower(e, context), lowerer.shape(context), targets, sources)
+                for context, e, targets, sources in node.pieces
+            )
+            block = -1
+            if node.block is not None:
+                kind, args, non_negative = node.block
+                arg_slots = tuple(self.slots[a] for a in args)
+                blocks.append(PlanBlock(kind, slot, arg_slots, dims, shape, name, non_negative))
+                block = len(blocks) - 1
+            plan_nodes.append(
+                PlanNode(slot, name, node.owner, dims, shape, node.kind, expr, pieces, block)
+            )
+        return plan_nodes, blocks
 
-    # -- ordering ------------------------------------------------------------------------------
-    def deps(self, node: Node, phase: str) -> set[str]:
-        """Names a node needs: ``phase`` is "init" or "run"."""
-        key = (node.name, phase, node.block is not None)
+
+def _with_equation(element: Element, expr: Expr) -> Element:
+    from dataclasses import replace
+
+    return replace(element, definitions=(Definition(subscripts=element.dims, equation=expr),))
+
+
+def _covers_whole(element: Element, defs: list[_Located]) -> bool:
+    if len(defs) != 1:
+        return False
+    definition, _, _, sources = defs[0]
+    return definition.subscripts == element.dims and sources is None
+
+
+def plan_loads(expr: PlanExpr) -> set[int]:
+    """Slots an expression reads (``time`` included for the clock operators)."""
+    found: set[int] = set()
+    stack: list[PlanExpr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Load):
+            found.add(node.slot)
+        elif isinstance(node, Apply):
+            stack.extend(node.args)
+            if node.op in TIME_OPERATORS:
+                found.add(-1)  # stands for time; resolved by the caller
+        elif isinstance(node, Reduce | Lookup):
+            stack.append(node.arg)
+    return found
+
+
+def plan_has_op(expr: PlanExpr, op: str) -> bool:
+    stack: list[PlanExpr] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Apply):
+            if node.op == op:
+                return True
+            stack.extend(node.args)
+        elif isinstance(node, Reduce | Lookup):
+            stack.append(node.arg)
+    return False
+
+
+class _Order:
+    """Dependency order of the plan's nodes: the static, init, core and report lists."""
+
+    def __init__(
+        self, model: Model, nodes: list[PlanNode], blocks: list[PlanBlock], slots: Mapping[str, int]
+    ) -> None:
+        self.model = model
+        self.nodes = nodes
+        self.blocks = blocks
+        self.slots = slots
+        self.time = slots["time"]
+        self.deps_cache: dict[tuple[int, str], set[int]] = {}
+
+    def exprs(self, node: PlanNode) -> list[PlanExpr]:
+        if node.expr is not None:
+            return [node.expr]
+        return [p.expr for p in node.pieces]
+
+    def deps(self, slot: int, phase: str) -> set[int]:
+        """Slots a node needs: ``phase`` is "init" or "run"."""
+        key = (slot, phase)
         if key not in self.deps_cache:
-            self.deps_cache[key] = self._deps(node, phase)
+            node = self.nodes[slot]
+            if node.kind is NodeKind.BLOCK:
+                block = self.blocks[node.block]
+                phases = BLOCK_ARGS[block.kind]
+                indices = phases.init if phase == "init" else phases.output
+                found = {block.args[i] for i in indices}
+            else:
+                found = set()
+                for expr in self.exprs(node):
+                    found |= plan_loads(expr)
+                if -1 in found:
+                    found.discard(-1)
+                    found.add(self.time)
+            self.deps_cache[key] = found
         return self.deps_cache[key]
 
-    def _deps(self, node: Node, phase: str) -> set[str]:
-        if node.block is not None:
-            spec = node.block
-            indices = spec.init_args if phase == "init" else spec.output_args
-            names = [self.name_of(spec.args[i]) for i in indices]
-            return set(names)
-        if node.expr is None:
-            return set()
-        found = {r for r in references(node.expr) if r in self.nodes}
-        if any(
-            isinstance(n, Call) and n.function in fn.TIME_FUNCTIONS for n in iter_nodes(node.expr)
-        ):
-            found.add("time")  # STEP, RAMP, PULSE read the clock
-        return found
-
-    def name_of(self, slot: int) -> str:
-        return self.names[slot]
-
-    def order(self, outputs: tuple[str, ...], blocks: Mapping[str, Block]) -> CompiledModel:
-        dynamic_roots = {"time"} | set(blocks)
-        dynamic = self.closure_of_dependents(dynamic_roots) | self.active_initial_nodes()
-        static_names = [n for n in self.nodes if n not in dynamic and n not in ("time",)]
-        static_order = self.toposort(static_names, "run", "")
-        init_names = [n for n in self.nodes if n in dynamic]
-        init_order = self.toposort(init_names, "init", "initialisation")
-        needed_core = self.needed(
-            {self.name_of(b.args[i]) for b in blocks.values() for i in b.step_args}, dynamic
+    def plan(self, outputs: tuple[str, ...], tables: tuple[PlanTable, ...]) -> Plan:
+        block_slots = {b.slot for b in self.blocks}
+        dynamic = self.dependents({self.time} | block_slots) | self.active_initial_nodes()
+        every = range(len(self.nodes))
+        control = {self.slots[n] for n in CONTROL_NAMES}
+        static = [
+            s
+            for s in self.toposort(
+                [s for s in every if s not in dynamic and s != self.time], "run", ""
+            )
+            if s not in control
+        ]
+        init = [
+            s
+            for s in self.toposort([s for s in every if s in dynamic], "init", "initialisation")
+            if s != self.time
+        ]
+        step_args = {b.args[i] for b in self.blocks for i in BLOCK_ARGS[b.kind].step}
+        needed_core = self.needed(step_args, dynamic)
+        needed_report = self.needed({self.slots[o] for o in outputs}, dynamic) - needed_core
+        run_order = self.toposort([s for s in every if s in dynamic], "run", "")
+        core = [s for s in run_order if s in needed_core and s != self.time]
+        report = [s for s in run_order if s in needed_report and s != self.time]
+        init_blocks = [self.nodes[s].block for s in init if self.nodes[s].kind is NodeKind.BLOCK]
+        order = sorted(init_blocks, key=lambda b: self.blocks[b].kind != "stock")
+        renumber = {old: new for new, old in enumerate(order)}
+        blocks = tuple(self.blocks[b] for b in order)
+        nodes = tuple(
+            PlanNode(
+                n.slot,
+                n.name,
+                n.owner,
+                n.dims,
+                n.shape,
+                n.kind,
+                n.expr,
+                n.pieces,
+                renumber[n.block],
+            )
+            if n.kind is NodeKind.BLOCK
+            else n
+            for n in self.nodes
         )
-        needed_report = self.needed(set(outputs), dynamic) - needed_core
-        run_order = self.toposort([n for n in self.nodes if n in dynamic], "run", "")
-        control = set(CONTROL_NAMES)
-        compiled_static = tuple(
-            (self.slots[n], self.evaluator(n, initial=False))
-            for n in static_order
-            if n not in control
-        )
-        compiled_init = tuple(
-            (self.slots[n], self.entry(n, initial=True)) for n in init_order if n != "time"
-        )
-
-        def entries(names: Iterable[str]) -> tuple[tuple[int, Evaluator | Block], ...]:
-            return tuple((self.slots[n], self.entry(n, initial=False)) for n in names)
-
-        core = entries(n for n in run_order if n in needed_core and n != "time")
-        report = entries(n for n in run_order if n in needed_report and n != "time")
-        block_order = [n for n in init_order if n in blocks]
-        stocks_first = sorted(block_order, key=lambda n: not isinstance(blocks[n], StockBlock))
-        return CompiledModel(
+        return Plan(
+            nodes=nodes,
             slots=dict(self.slots),
-            static=compiled_static,
-            init=compiled_init,
-            core=core,
-            report=report,
-            blocks=tuple(blocks[n] for n in stocks_first),
+            inputs={n: self.slots[n] for n in TIME_NAMES},
+            static=tuple(static),
+            init=tuple(init),
+            core=tuple(core),
+            report=tuple(report),
+            blocks=blocks,
+            tables=tables,
             outputs=outputs,
         )
 
-    def entry(self, name: str, initial: bool) -> Evaluator | Block:
-        node = self.nodes[name]
-        if node.block is not None:
-            return node.block
-        return self.evaluator(name, initial)
-
-    def closure_of_dependents(self, roots: set[str]) -> set[str]:
+    def dependents(self, roots: set[int]) -> set[int]:
         """Nodes that (transitively) depend on any root, roots included."""
-        dependents: dict[str, set[str]] = {n: set() for n in self.nodes}
-        for name, node in self.nodes.items():
-            for dep in self.deps(node, "run") | self.deps(node, "init"):
-                dependents[dep].add(name)
+        children: dict[int, set[int]] = {s: set() for s in range(len(self.nodes))}
+        for slot in range(len(self.nodes)):
+            for dep in self.deps(slot, "run") | self.deps(slot, "init"):
+                children[dep].add(slot)
         seen = set(roots)
         stack = list(roots)
         while stack:
-            for child in dependents[stack.pop()]:
+            for child in children[stack.pop()]:
                 if child not in seen:
                     seen.add(child)
                     stack.append(child)
         return seen
 
-    def active_initial_nodes(self) -> set[str]:
+    def active_initial_nodes(self) -> set[int]:
         found = {
-            name
-            for name, node in self.nodes.items()
-            if node.expr is not None
-            and any(
-                isinstance(n, Call) and n.function == "active_initial"
-                for n in iter_nodes(node.expr)
-            )
+            n.slot
+            for n in self.nodes
+            if any(plan_has_op(e, "active_initial") for e in self.exprs(n))
         }
-        return self.closure_of_dependents(found) if found else set()
+        return self.dependents(found) if found else set()
 
-    def needed(self, roots: set[str], dynamic: set[str]) -> set[str]:
+    def needed(self, roots: set[int], dynamic: set[int]) -> set[int]:
         """Dynamic nodes needed at run time to compute ``roots``."""
-        seen: set[str] = set()
+        seen: set[int] = set()
         stack = [r for r in roots if r in dynamic]
         while stack:
-            name = stack.pop()
-            if name in seen:
+            slot = stack.pop()
+            if slot in seen:
                 continue
-            seen.add(name)
-            stack.extend(d for d in self.deps(self.nodes[name], "run") if d in dynamic)
+            seen.add(slot)
+            stack.extend(d for d in self.deps(slot, "run") if d in dynamic)
         return seen
 
-    def toposort(self, names: list[str], phase: str, label: str) -> list[str]:
-        members = set(names)
-        sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-        for name in names:
-            sorter.add(name, *(d for d in self.deps(self.nodes[name], phase) if d in members))
+    def toposort(self, slots: list[int], phase: str, label: str) -> list[int]:
+        members = set(slots)
+        sorter: graphlib.TopologicalSorter[int] = graphlib.TopologicalSorter()
+        for slot in slots:
+            sorter.add(slot, *(d for d in self.deps(slot, phase) if d in members))
         try:
             return list(sorter.static_order())
         except graphlib.CycleError as exc:
-            cycle = _readable_cycle(exc.args[1], self.model)
-            raise AlgebraicLoopError(self.model.source, cycle, label) from None
-
-    # -- closures ------------------------------------------------------------------------------
-    def evaluator(self, name: str, initial: bool) -> Evaluator:
-        expr = self.nodes[name].expr
-        assert expr is not None
-        return self.build(expr, initial)
-
-    def build(self, expr: Expr, initial: bool) -> Evaluator:
-        if isinstance(expr, Num):
-            value = expr.value
-            return lambda v: value
-        if isinstance(expr, Ref):
-            return operator.itemgetter(self.slots[expr.name])
-        if isinstance(expr, Unary):
-            operand = self.build(expr.operand, initial)
-            if expr.op == "-":
-                return lambda v: -operand(v)
-            return lambda v: np.logical_not(operand(v))
-        if isinstance(expr, Binary):
-            return self.build_binary(expr, initial)
-        if isinstance(expr, Call):
-            return self.build_call(expr, initial)
-        if isinstance(expr, LookupCall):
-            table = self.tables[expr.lookup]
-            return self.build_lookup(table, self.build(expr.argument, initial))
-        if isinstance(expr, InlineLookup):
-            return self.build_lookup(expr.table, self.build(expr.argument, initial))
-        raise TypeError(f"cannot compile {expr!r}")  # pragma: no cover
-
-    def build_binary(self, expr: Binary, initial: bool) -> Evaluator:
-        op = _BINARY[expr.op]
-        left, right = expr.left, expr.right
-        if isinstance(left, Ref) and isinstance(right, Ref):
-            i, j = self.slots[left.name], self.slots[right.name]
-            return lambda v: op(v[i], v[j])
-        if isinstance(left, Ref) and isinstance(right, Num):
-            i, c = self.slots[left.name], right.value
-            return lambda v: op(v[i], c)
-        if isinstance(left, Num) and isinstance(right, Ref):
-            c, j = left.value, self.slots[right.name]
-            return lambda v: op(c, v[j])
-        lf, rf = self.build(left, initial), self.build(right, initial)
-        return lambda v: op(lf(v), rf(v))
-
-    def build_call(self, expr: Call, initial: bool) -> Evaluator:
-        args = [self.build(a, initial) for a in expr.args]
-        name = expr.function
-        if name == "active_initial":
-            return args[1] if initial else args[0]
-        if name in fn.TIME_FUNCTIONS:
-            function = fn.TIME_FUNCTIONS[name]
-            t, dt = self.slots["time"], self.slots["time_step"]
-            return lambda v: function(v[t], v[dt], *(a(v) for a in args))
-        function = fn.STATELESS[name]
-        if len(args) == 1:
-            (a0,) = args
-            return lambda v: function(a0(v))
-        if len(args) == 2:
-            a0, a1 = args
-            return lambda v: function(a0(v), a1(v))
-        return lambda v: function(*(a(v) for a in args))
-
-    def build_lookup(self, table: LookupTable, argument: Evaluator) -> Evaluator:
-        xs = np.asarray(table.x, dtype=float)
-        ys = table.rows if isinstance(table, BatchLookupTable) else np.asarray(table.y, dtype=float)
-        kind = table.kind
-        return lambda v: fn.interpolate(argument(v), xs, ys, kind)
+            names = [self.nodes[s].name for s in exc.args[1]]
+            raise AlgebraicLoopError(
+                self.model.source, _readable_cycle(names, self.model), label
+            ) from None
 
 
 def _readable_cycle(nodes: Sequence[str], model: Model) -> list[str]:

@@ -1,4 +1,9 @@
-"""Build the ``xarray.Dataset`` a run returns, with provenance in its attrs."""
+"""Build the ``xarray.Dataset`` a run returns, with provenance in its attrs.
+
+Array variables keep the model's dimension names and element labels: dims
+``run``, ``time``, then the subscripts, each with its labels as a coordinate.
+:func:`to_pysd_frame` flattens one run to PySD's columns (``name[A,B]``).
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ def build_dataset(
     outputs : tuple of str
         Identifiers, in the order requested.
     output : RunOutput
-        ``values[ident]`` has shape ``(n_runs, n_times)``.
+        ``values[ident]`` has shape ``(n_runs, n_times, *shape)``.
     run_coords : mapping of model name -> ndarray, shape (n_runs,)
         Parameter values, attached as coordinates on ``run``.
     attrs : mapping
@@ -39,16 +44,19 @@ def build_dataset(
     Returns
     -------
     xarray.Dataset
-        Dims ``run`` and ``time``; variables keyed by the model's names, each
-        with ``units`` and ``description`` attributes.
+        Dims ``run``, ``time`` and, for array variables, their dimensions
+        (coordinates: the element labels); variables keyed by the model's
+        names, each with ``units`` and ``description`` attributes.
     """
     names = {ident: model.elements[ident].name for ident in outputs}
     n_runs = next(iter(output.values.values())).shape[0] if output.values else 1
     data_vars = {}
+    used_dims: dict[str, None] = {}
     for ident in outputs:
         element = model.elements[ident]
+        used_dims.update(dict.fromkeys(element.dims))
         data_vars[names[ident]] = xr.Variable(
-            ("run", "time"),
+            ("run", "time", *element.dims),
             output.values[ident],
             attrs={"units": element.units, "description": element.documentation},
         )
@@ -56,6 +64,8 @@ def build_dataset(
         "run": np.arange(n_runs),
         "time": xr.Variable("time", output.times, attrs={"units": model.time.units}),
     }
+    for dim in used_dims:
+        coords[dim] = list(model.dimensions[dim].elements)
     for name, values in run_coords.items():
         if name not in data_vars:
             coords[name] = ("run", values)

@@ -8,17 +8,18 @@ answer is an :class:`xarray.Dataset` with dims ``run`` and ``time``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from simulator.engine.compile import BatchLookupTable, compile_model
+from simulator.engine.backends import BACKENDS, get_backend
+from simulator.engine.compile import BatchLookupTable
 from simulator.engine.integrators import get_integrator
+from simulator.engine.request import RunRequest
 from simulator.engine.results import build_dataset
-from simulator.engine.run import RunOutput, run_compiled, time_grid
 from simulator.errors import SimulationError
 from simulator.model.ir import (
     ElementKind,
@@ -34,38 +35,6 @@ from simulator.model.ir import (
 __all__ = ["ENGINES", "RunRequest", "prepare", "simulate"]
 
 ParamValue = Any  # float, ndarray (n_runs,), pandas Series over time, or an IR Expr
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """A validated run request, with names resolved to identifiers.
-
-    Attributes
-    ----------
-    model : Model
-    n_runs : int
-    values : dict of identifier -> float or ndarray, shape (n_runs,)
-        Per-run or shared values of constants.
-    overrides : dict of identifier -> Expr
-        Replacement equations (time series and interventions).
-    lookups : dict of identifier -> LookupTable
-    outputs : tuple of str
-        Identifiers to record.
-    spec : TimeSpec
-    method : str
-    run_coords : dict of model name -> ndarray, shape (n_runs,)
-        Parameter values to attach to the ``run`` dimension.
-    """
-
-    model: Model
-    n_runs: int
-    values: dict[str, Any]
-    overrides: dict[str, Expr]
-    lookups: dict[str, LookupTable]
-    outputs: tuple[str, ...]
-    spec: TimeSpec
-    method: str
-    run_coords: dict[str, np.ndarray]
 
 
 def simulate(
@@ -136,13 +105,7 @@ def simulate(
         time_step=time_step,
         saveper=saveper,
     )
-    try:
-        runner = ENGINES[engine]
-    except KeyError:
-        raise SimulationError(
-            f"unknown engine '{engine}'; use one of {', '.join(sorted(ENGINES))}"
-        ) from None
-    output = runner(request, progress)
+    output = get_backend(engine)(request, progress)
     return build_dataset(
         request.model,
         request.outputs,
@@ -321,56 +284,5 @@ def _outputs(model: Model, outputs: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(idents)
 
 
-def _run_numpy(request: RunRequest, progress: bool) -> RunOutput:
-    compiled = compile_model(request.model, request.outputs, request.overrides, request.lookups)
-    integrator = get_integrator(request.method)
-    if not progress:
-        return run_compiled(compiled, request.values, request.n_runs, request.spec, integrator)
-    from tqdm.auto import tqdm
-
-    steps, _, _ = time_grid(request.spec)  # the loop's own count
-    with tqdm(total=steps, desc="simulating", unit="step", leave=False) as bar:
-        return run_compiled(
-            compiled, request.values, request.n_runs, request.spec, integrator, bar.update
-        )
-
-
-def _run_pysd(request: RunRequest, progress: bool) -> RunOutput:
-    from simulator.model.pysd_adapter import run_reference
-
-    model = request.model
-    if request.method != "euler":
-        raise SimulationError("the pysd engine integrates with Euler only; use method='euler'")
-    if request.lookups or any(not isinstance(o, InlineLookup) for o in request.overrides.values()):
-        raise SimulationError(
-            "the pysd engine takes numbers and time series only, not lookups or interventions"
-        )
-    if model.source is None or request.spec.initial_time != model.time.initial_time:
-        raise SimulationError("the pysd engine needs the model file and its own INITIAL TIME")
-    runs = []
-    for r in range(request.n_runs):
-        params: dict[str, Any] = {}
-        for ident, value in request.values.items():
-            params[model.elements[ident].name] = float(np.broadcast_to(value, (request.n_runs,))[r])
-        for ident, expr in request.overrides.items():
-            if isinstance(expr, InlineLookup):
-                params[model.elements[ident].name] = pd.Series(expr.table.y, index=expr.table.x)
-        runs.append(params)
-    names = [model.elements[i].name for i in request.outputs]
-    spec = request.spec
-    frames = run_reference(
-        model.source,
-        runs,
-        names,
-        {"final_time": spec.final_time, "time_step": spec.time_step, "saveper": spec.saveper},
-    )
-    times = np.asarray(frames[0].index, dtype=float)
-    values = {
-        ident: np.stack([f[name].to_numpy(dtype=float) for f in frames])
-        for ident, name in zip(request.outputs, names, strict=True)
-    }
-    return RunOutput(times=times, values=values)
-
-
-#: Backends by name.
-ENGINES = {"numpy": _run_numpy, "pysd": _run_pysd}
+#: Backends by name (the registry of :mod:`simulator.engine.backends`).
+ENGINES = BACKENDS

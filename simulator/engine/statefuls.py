@@ -1,10 +1,14 @@
-"""State-carrying blocks: stocks, SMOOTH, DELAY, DELAY FIXED, TREND, FORECAST, ...
+"""State-carrying blocks of the numpy backend: stocks, SMOOTH, DELAY, DELAY FIXED, TREND, ...
 
 A block owns some rows of the continuous state ``y`` (shape ``(n_rows, n_runs)``,
 one row per state variable, runs along the contiguous axis) and possibly some
-discrete state kept in a per-run :class:`dict` (``ctx``). The compiler gives
-each block the slots of its arguments; values are read from the slot list
-``v`` (each entry a float or an array of shape ``(n_runs,)``).
+discrete state kept in a per-batch :class:`dict` (``ctx``). A block over
+array elements of shape ``shape`` sees its rows as an array of shape
+``(k, *shape, n_runs)`` (``k`` stages); every operation is element by element,
+so one block runs every element of every run at once. The plan gives each
+block the slots of its arguments; values are read from the slot list ``v``
+(each entry a float, an array of shape ``(n_runs,)``, or for array arguments
+``(*shape, n_runs)``; a length-1 run axis broadcasts).
 
 Numerics follow PySD's ``py_backend.statefuls`` operation by operation, so
 that Euler runs match PySD to rounding. A block whose order (SMOOTH N,
@@ -21,6 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simulator.engine.functions import SMALL_VENSIM, zidz
+from simulator.engine.plan import BLOCK_ARGS
 
 __all__ = [
     "BLOCKS",
@@ -40,11 +45,6 @@ Values = list[Any]
 Ctx = dict[str, Any]
 
 
-def _column(value: Any, n_runs: int) -> np.ndarray:
-    """``value`` as a float array of shape ``(n_runs,)``."""
-    return np.array(np.broadcast_to(np.asarray(value, dtype=float), (n_runs,)))
-
-
 @dataclass(frozen=True)
 class Block:
     """Base of every stateful block.
@@ -57,30 +57,36 @@ class Block:
         Slots of the arguments, in the order of :class:`~simulator.model.ir.StatefulKind`.
     name : str
         The element the block belongs to, for messages.
+    shape : tuple of int
+        The array elements it runs over, ``()`` for a scalar.
     """
 
     slot: int
     args: tuple[int, ...]
     name: str
+    shape: tuple[int, ...] = ()
 
-    #: Indices into ``args`` needed to initialise the block (and compute its first output).
-    init_args: ClassVar[tuple[int, ...]] = ()
-    #: Indices into ``args`` that the output needs at the current time.
-    output_args: ClassVar[tuple[int, ...]] = ()
-    #: Indices into ``args`` that the derivative or the discrete update needs.
-    step_args: ClassVar[tuple[int, ...]] = ()
-    #: True if the block has a discrete update after each step.
-    discrete: ClassVar[bool] = False
+    #: The key of :data:`~simulator.engine.plan.BLOCK_ARGS` (which arguments each phase reads).
+    kind: ClassVar[str] = ""
+
+    @property
+    def discrete(self) -> bool:
+        """True if the block has a discrete update after each step."""
+        return BLOCK_ARGS[self.kind].discrete
 
     def arg(self, v: Values, i: int) -> Any:
         return v[self.args[i]]
 
+    def column(self, value: Any, n_runs: int) -> np.ndarray:
+        """``value`` as a float array of shape ``(*shape, n_runs)``."""
+        return np.array(np.broadcast_to(np.asarray(value, dtype=float), (*self.shape, n_runs)))
+
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray | None:
-        """Initial continuous rows, shape ``(n_rows, n_runs)``, or None if there are none."""
+        """Initial continuous rows, shape ``(k, *shape, n_runs)``, or None if there are none."""
         raise NotImplementedError
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
-        """The block's value at the current time, shape ``(n_runs,)``."""
+        """The block's value at the current time, broadcastable to ``(*shape, n_runs)``."""
         raise NotImplementedError
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
@@ -99,23 +105,22 @@ def _shifted(rows: np.ndarray, first: Any) -> np.ndarray:
     return out
 
 
-def _orders(value: Any, n_runs: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=float), (n_runs,)).astype(int)
-
-
 def _last_row(rows: np.ndarray, ctx: Ctx) -> np.ndarray:
     order = ctx["order"]
     if ctx["uniform"]:
-        return rows[order[0] - 1] if len(order) else rows[-1]
-    return rows[order - 1, np.arange(rows.shape[1])]
+        return rows[order.flat[0] - 1] if order.size else rows[-1]
+    return np.take_along_axis(rows, (order - 1)[None], 0)[0]
 
 
 def _order_context(order: np.ndarray, ctx: Ctx) -> int:
-    if len(order) and order.min() < 1:
+    """Keep the (per element and run) orders; the number of stage rows to allocate."""
+    if order.size and order.min() < 1:
         order = np.maximum(order, 1)
     ctx["order"] = order
-    ctx["uniform"] = bool(len(order) == 0 or (order == order[0]).all())
-    return int(order.max()) if len(order) else 1
+    ctx["uniform"] = bool(order.size == 0 or (order == order.flat[0]).all())
+    # what the derivatives multiply by: one number when every element and run agrees
+    ctx["stage_order"] = order.flat[0] if ctx["uniform"] and order.size else order
+    return int(order.max()) if order.size else 1
 
 
 @dataclass(frozen=True)
@@ -123,11 +128,10 @@ class StockBlock(Block):
     """``INTEG(rate, initial)``; args: rate, initial."""
 
     non_negative: bool = False
-    init_args = (1,)
-    step_args = (0,)
+    kind = "stock"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
-        return _column(self.arg(v, 1), n_runs)[None, :]
+        return self.column(self.arg(v, 1), n_runs)[None]
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return rows[0]
@@ -140,20 +144,19 @@ class StockBlock(Block):
 class SmoothBlock(Block):
     """``SMOOTH*``: args input, smooth_time, initial, order."""
 
-    init_args = (2, 3)
-    step_args = (0, 1)
+    kind = "smooth"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
-        k = _order_context(_orders(self.arg(v, 3), n_runs), ctx)
-        return np.tile(_column(self.arg(v, 2), n_runs), (k, 1))
+        k = _order_context(self.column(self.arg(v, 3), n_runs).astype(int), ctx)
+        initial = self.column(self.arg(v, 2), n_runs)
+        return np.array(np.broadcast_to(initial, (k, *initial.shape)))
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return _last_row(rows, ctx)
 
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         targets = _shifted(rows, self.arg(v, 0))
-        order = ctx["order"] if not ctx["uniform"] else ctx["order"][0]
-        return (targets - rows) * order / self.arg(v, 1)
+        return (targets - rows) * ctx["stage_order"] / self.arg(v, 1)
 
 
 def _delay_order(order: np.ndarray, delay_time: Any, time_step: float) -> np.ndarray:
@@ -175,17 +178,14 @@ class DelayBlock(Block):
     """
 
     time_step_slot: int = -1
-    init_args = (1, 2, 3)
-    output_args = (1,)
-    step_args = (0, 1)
+    kind = "delay"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
-        order = _delay_order(
-            _orders(self.arg(v, 3), n_runs), self.arg(v, 1), v[self.time_step_slot]
-        )
+        order = self.column(self.arg(v, 3), n_runs).astype(int)
+        order = _delay_order(order, self.arg(v, 1), v[self.time_step_slot])
         k = _order_context(order, ctx)
-        state = _column(self.arg(v, 2) * self.arg(v, 1), n_runs)
-        return np.tile(state, (k, 1))
+        state = self.column(self.arg(v, 2) * self.arg(v, 1), n_runs)
+        return np.array(np.broadcast_to(state, (k, *state.shape)))
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return _last_row(rows, ctx) / self.arg(v, 1)
@@ -193,22 +193,22 @@ class DelayBlock(Block):
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         outflows = rows / self.arg(v, 1)
         inflows = _shifted(outflows, self.arg(v, 0))
-        order = ctx["order"] if not ctx["uniform"] else ctx["order"][0]
-        return (inflows - outflows) * order
+        return (inflows - outflows) * ctx["stage_order"]
 
 
 @dataclass(frozen=True)
 class DelayNBlock(DelayBlock):
     """``DELAY N`` with a delay time that varies: PySD keeps the delay times of each stage.
 
-    The discrete state ``times`` (shape ``(n_rows, n_runs)``) shifts by one stage each step.
+    The discrete state ``times`` (shape ``(k, *shape, n_runs)``) shifts by one stage each step.
     """
 
-    discrete = True
+    kind = "delay_n"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
         rows = super().init(v, n_runs, ctx)
-        ctx["times"] = np.tile(_column(self.arg(v, 1), n_runs), (rows.shape[0], 1))
+        times = self.column(self.arg(v, 1), n_runs)
+        ctx["times"] = np.array(np.broadcast_to(times, rows.shape))
         return rows
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
@@ -220,8 +220,7 @@ class DelayNBlock(DelayBlock):
     def derivative(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         outflows = rows / self._next_times(v, ctx)
         inflows = _shifted(outflows, self.arg(v, 0))
-        order = ctx["order"] if not ctx["uniform"] else ctx["order"][0]
-        return (inflows - outflows) * order
+        return (inflows - outflows) * ctx["stage_order"]
 
     def update(self, v: Values, ctx: Ctx) -> None:
         ctx["times"] = self._next_times(v, ctx)
@@ -235,17 +234,16 @@ class DelayFixedBlock(Block):
     """
 
     time_step_slot: int = -1
-    init_args = (1, 2)
-    step_args = (0,)
-    discrete = True
+    kind = "delay_fixed"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> None:
         ratio = np.maximum(np.asarray(self.arg(v, 1), dtype=float) / v[self.time_step_slot], 1)
-        order = np.round(np.broadcast_to(ratio + SMALL_VENSIM, (n_runs,))).astype(int)
-        initial = _column(self.arg(v, 2), n_runs)
+        order = np.round(self.column(ratio + SMALL_VENSIM, n_runs)).astype(int)
+        initial = self.column(self.arg(v, 2), n_runs)
         ctx["order"] = order
-        ctx["pipe"] = np.tile(initial, (int(order.max()) if n_runs else 1, 1))
-        ctx["pointer"] = np.zeros(n_runs, dtype=int)
+        depth = int(order.max()) if order.size else 1
+        ctx["pipe"] = np.array(np.broadcast_to(initial, (depth, *initial.shape)))
+        ctx["pointer"] = np.zeros(order.shape, dtype=int)
         ctx["state"] = initial
         return None
 
@@ -253,24 +251,22 @@ class DelayFixedBlock(Block):
         return ctx["state"]
 
     def update(self, v: Values, ctx: Ctx) -> None:
-        runs = np.arange(len(ctx["pointer"]))
-        pipe = ctx["pipe"]
-        pipe[ctx["pointer"], runs] = self.arg(v, 0)
-        ctx["pointer"] = (ctx["pointer"] + 1) % ctx["order"]
-        ctx["state"] = pipe[ctx["pointer"], runs].copy()
+        pipe, pointer = ctx["pipe"], ctx["pointer"]
+        value = np.broadcast_to(np.asarray(self.arg(v, 0), dtype=float), pointer.shape)
+        np.put_along_axis(pipe, pointer[None], value[None], 0)
+        ctx["pointer"] = (pointer + 1) % ctx["order"]
+        ctx["state"] = np.take_along_axis(pipe, ctx["pointer"][None], 0)[0]
 
 
 @dataclass(frozen=True)
 class TrendBlock(Block):
     """``TREND``: args input, average_time, initial_trend."""
 
-    init_args = (0, 1, 2)
-    output_args = (0, 1)
-    step_args = (0, 1)
+    kind = "trend"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
         value = self.arg(v, 0) / (1 + self.arg(v, 2) * self.arg(v, 1))
-        return _column(value, n_runs)[None, :]
+        return self.column(value, n_runs)[None]
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return zidz(self.arg(v, 0) - rows[0], self.arg(v, 1) * np.abs(rows[0]))
@@ -283,12 +279,10 @@ class TrendBlock(Block):
 class ForecastBlock(Block):
     """``FORECAST``: args input, average_time, horizon, initial_trend."""
 
-    init_args = (0, 1, 2, 3)
-    output_args = (0, 1, 2)
-    step_args = (0, 1)
+    kind = "forecast"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
-        return _column(self.arg(v, 0) / (1 + self.arg(v, 3)), n_runs)[None, :]
+        return self.column(self.arg(v, 0) / (1 + self.arg(v, 3)), n_runs)[None]
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         value = self.arg(v, 0)
@@ -303,13 +297,10 @@ class ForecastBlock(Block):
 class SampleIfTrueBlock(Block):
     """``SAMPLE IF TRUE``: args condition, input, initial."""
 
-    init_args = (0, 1, 2)
-    output_args = (0, 1)
-    step_args = (0, 1)
-    discrete = True
+    kind = "sample_if_true"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> None:
-        ctx["state"] = _column(self.arg(v, 2), n_runs)
+        ctx["state"] = self.column(self.arg(v, 2), n_runs)
         return None
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
@@ -323,18 +314,19 @@ class SampleIfTrueBlock(Block):
 class InitialBlock(Block):
     """``INITIAL(value)``: the value at initialisation, frozen."""
 
-    init_args = (0,)
+    kind = "initial"
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> None:
-        ctx["state"] = _column(self.arg(v, 0), n_runs)
+        ctx["state"] = self.column(self.arg(v, 0), n_runs)
         return None
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return ctx["state"]
 
 
-#: StatefulKind value -> block class.
+#: Block kind (a key of BLOCK_ARGS) -> block class.
 BLOCKS: dict[str, type[Block]] = {
+    "stock": StockBlock,
     "smooth": SmoothBlock,
     "delay": DelayBlock,
     "delay_n": DelayNBlock,

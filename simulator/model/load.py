@@ -13,31 +13,27 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from simulator.errors import (
     ModelFileError,
     UnsupportedConstructError,
 )
+from simulator.model.expressions import BUILTIN_ARITY, ExpressionConverter
 from simulator.model.ir import (
+    ArrayLiteral,
     Binary,
-    Call,
+    Definition,
     Element,
     ElementKind,
     Expr,
-    InlineLookup,
-    LookupCall,
-    LookupTable,
     Model,
     Num,
     Ref,
-    Stateful,
-    StatefulKind,
     TimeSpec,
     Unary,
 )
 from simulator.model.names import canonical
 from simulator.model.pysd_adapter import translate
+from simulator.model.subscripts import Subscripts
 
 __all__ = ["BUILTIN_ARITY", "CONTROL_NAMES", "TIME_NAMES", "read_model"]
 
@@ -45,64 +41,6 @@ __all__ = ["BUILTIN_ARITY", "CONTROL_NAMES", "TIME_NAMES", "read_model"]
 CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
 #: Every identifier the engine provides itself.
 TIME_NAMES = ("time", *CONTROL_NAMES)
-
-#: Stateless builtins the engine runs, with the numbers of arguments they take.
-BUILTIN_ARITY: Mapping[str, tuple[int, ...]] = {
-    "abs": (1,),
-    "exp": (1,),
-    "ln": (1,),
-    "log": (2,),
-    "sqrt": (1,),
-    "power": (2,),
-    "sin": (1,),
-    "cos": (1,),
-    "tan": (1,),
-    "arcsin": (1,),
-    "arccos": (1,),
-    "arctan": (1,),
-    "sinh": (1,),
-    "cosh": (1,),
-    "tanh": (1,),
-    "pi": (0,),
-    "min": (2,),
-    "max": (2,),
-    "integer": (1,),
-    "modulo": (2,),
-    "quantum": (2,),
-    "xidz": (3,),
-    "zidz": (2,),
-    "if_then_else": (3,),
-    "active_initial": (2,),
-    "step": (2,),
-    "ramp": (3,),
-    "Xramp": (2,),
-    "pulse": (2,),
-    "Xpulse": (2,),
-    "pulse_train": (4,),
-    "Xpulse_train": (3,),
-}
-
-_UNSUPPORTED_CALLS = {
-    "a_function_of": "A FUNCTION OF (an incomplete equation)",
-    "lookup_extrapolate": "LOOKUP EXTRAPOLATE",
-    "lookup_forward": "LOOKUP FORWARD",
-    "lookup_backward": "LOOKUP BACKWARD",
-    "random_0_1": "RANDOM 0 1 (random functions)",
-    "random_uniform": "RANDOM UNIFORM (random functions)",
-    "random_normal": "RANDOM NORMAL (random functions)",
-    "random_exponential": "RANDOM EXPONENTIAL (random functions)",
-    "get_time_value": "GET TIME VALUE",
-    "elmcount": "ELMCOUNT (subscripts)",
-    "sum": "SUM (subscripts)",
-    "prod": "PROD (subscripts)",
-    "vmin": "VMIN (subscripts)",
-    "vmax": "VMAX (subscripts)",
-    "vector_select": "VECTOR SELECT (subscripts)",
-    "vector_sort_order": "VECTOR SORT ORDER (subscripts)",
-    "vector_reorder": "VECTOR REORDER (subscripts)",
-    "vector_rank": "VECTOR RANK (subscripts)",
-    "invert_matrix": "INVERT MATRIX (subscripts)",
-}
 
 _SUFFIXES = {".mdl": "vensim", ".xmile": "xmile", ".stmx": "xmile", ".itmx": "xmile"}
 _GROUP_HEADER = re.compile(r"^\s*\*{3,}\s*\n\s*\.?(?P<name>[^\n]*?)\s*\n\s*\*{3,}", re.M)
@@ -192,11 +130,13 @@ class _Converter:
     def __init__(self, path: Path, groups: Mapping[str, str]) -> None:
         self.path = path
         self.groups = groups
-        self.lookup_names: set[str] = set()
         self.element = ""
 
     def refuse(self, construct: str) -> UnsupportedConstructError:
         return UnsupportedConstructError(self.path, self.element, construct)
+
+    def set_element(self, name: str) -> None:
+        self.element = name
 
     def model(self, abstract: Any, source_hash: str) -> Model:
         sections = abstract.sections
@@ -209,9 +149,11 @@ class _Converter:
         if section.subscripts:
             self.element = section.subscripts[0].name
             raise self.refuse("subscript ranges (array models)")
+        self.subscripts = Subscripts(section.subscripts, self.refuse, self.set_element)
+        idents = {canonical(e.name) for e in section.elements}
         # XMILE graphical functions with an equation can also be called as lookups
         callable_kinds = ("AbstractLookup", "InlineLookupsStructure")
-        self.lookup_names = {
+        lookup_names = {
             canonical(e.name)
             for e in section.elements
             if any(
@@ -219,13 +161,19 @@ class _Converter:
                 for c in e.components
             )
         }
+        sizes = {
+            canonical(name): len(dim)
+            for name, dim in self.subscripts.dimensions.items()
+            if canonical(name) not in idents
+        }
+        self.converter = ExpressionConverter(self.refuse, lookup_names, sizes)
         control: dict[str, Any] = {}
         elements: dict[str, Element] = {}
         for abstract_element in section.elements:
             ident = canonical(abstract_element.name)
             self.element = abstract_element.name
             if ident in CONTROL_NAMES:
-                control[ident] = (abstract_element, self.component_ast(abstract_element))
+                control[ident] = (abstract_element, self.control_ast(abstract_element))
                 continue
             if ident in elements:
                 raise self.refuse("a second definition of the same name")
@@ -236,163 +184,67 @@ class _Converter:
             time=self.time_spec(control),
             source=self.path,
             source_hash=source_hash,
+            dimensions=self.subscripts.dimensions,
         )
 
-    def component_ast(self, abstract_element: Any) -> Any:
+    def control_ast(self, abstract_element: Any) -> Any:
         components = abstract_element.components
-        if len(components) != 1:
-            raise self.refuse("several definitions (subscripted equations)")
-        component = components[0]
-        subscripts = component.subscripts
-        if subscripts and (subscripts[0] or subscripts[1]):
-            raise self.refuse("subscripts (array models)")
-        kind = type(component).__name__
-        if kind == "AbstractData":
-            raise self.refuse("a data variable (external time series)")
-        return component.ast
+        if len(components) != 1 or components[0].subscripts[0]:
+            raise self.refuse("a subscripted control variable")
+        return components[0].ast
 
     def convert_element(self, abstract_element: Any, ident: str) -> Element:
-        ast = self.component_ast(abstract_element)
+        components = abstract_element.components
+        for component in components:
+            if type(component).__name__ == "AbstractData":
+                raise self.refuse("a data variable (external time series)")
+        lhs_list = [tuple(str(s) for s in c.subscripts[0]) for c in components]
+        dims = self.subscripts.element_dims(lhs_list, self.refuse)
+        definitions = []
+        kinds = set()
+        non_negative = False
+        for component, lhs in zip(components, lhs_list, strict=True):
+            excepted = tuple(tuple(str(s) for s in e) for e in component.subscripts[1])
+            for listed in excepted:
+                if len(listed) != len(lhs) or not all(map(self.subscripts.is_known, listed)):
+                    raise self.refuse(f"an :EXCEPT: list {list(listed)} unlike {list(lhs)}")
+            definition, kind = self.definition(component.ast, lhs, excepted)
+            non_negative = non_negative or bool(getattr(component.ast, "non_negative", False))
+            definitions.append(definition)
+            kinds.add(kind)
+        if len(kinds) > 1:
+            names = " and ".join(sorted(k.value for k in kinds))
+            raise self.refuse(f"definitions of different kinds ({names}) for one element")
         lower, upper = (*tuple(abstract_element.limits), None, None)[:2]
-        common: dict[str, Any] = {
-            "name": abstract_element.name,
-            "ident": ident,
-            "units": abstract_element.units or "",
-            "documentation": (abstract_element.documentation or "").strip(),
-            "limits": (_float_or_none(lower), _float_or_none(upper)),
-            "group": self.groups.get(ident, ""),
-        }
+        return Element(
+            name=abstract_element.name,
+            ident=ident,
+            kind=kinds.pop(),
+            definitions=tuple(definitions),
+            dims=dims,
+            non_negative=non_negative,
+            units=abstract_element.units or "",
+            documentation=(abstract_element.documentation or "").strip(),
+            limits=(_float_or_none(lower), _float_or_none(upper)),
+            group=self.groups.get(ident, ""),
+        )
+
+    def definition(
+        self, ast: Any, lhs: tuple[str, ...], excepted: tuple[tuple[str, ...], ...]
+    ) -> tuple[Definition, ElementKind]:
         kind = type(ast).__name__
+        common: dict[str, Any] = {"subscripts": lhs, "excepted": excepted}
         if kind == "LookupsStructure":
-            return Element(kind=ElementKind.LOOKUP, table=self.table(ast), **common)
+            return Definition(table=self.converter.table(ast), **common), ElementKind.LOOKUP
         if kind in ("GetLookupsStructure", "GetDataStructure", "GetConstantsStructure"):
             raise self.refuse("external data (GET XLS/DIRECT functions)")
         if kind == "IntegStructure":
-            return Element(
-                kind=ElementKind.STOCK,
-                equation=self.expr(ast.flow),
-                initial=self.expr(ast.initial),
-                non_negative=bool(ast.non_negative),
-                **common,
-            )
-        equation = self.expr(ast)
-        constant = isinstance(equation, Num)
+            equation, initial = self.converter.expr(ast.flow), self.converter.expr(ast.initial)
+            return Definition(equation=equation, initial=initial, **common), ElementKind.STOCK
+        equation = self.converter.expr(ast)
+        constant = isinstance(equation, Num | ArrayLiteral)
         kind_ = ElementKind.CONSTANT if constant else ElementKind.AUXILIARY
-        return Element(kind=kind_, equation=equation, **common)
-
-    def table(self, ast: Any) -> LookupTable:
-        x = tuple(float(v) for v in ast.x)
-        y = tuple(float(v) for v in ast.y)
-        if len(x) != len(y) or len(x) < 1:
-            raise self.refuse("a lookup with mismatched x and y points")
-        if any(np.diff(x) <= 0):
-            raise self.refuse("a lookup whose x values do not increase")
-        kind = ast.type if ast.type in ("extrapolate", "hold_backward") else "interpolate"
-        return LookupTable(x=x, y=y, kind=kind)
-
-    def expr(self, ast: Any) -> Expr:
-        if isinstance(ast, bool | int | float | np.number):
-            return Num(float(ast))
-        converter: Callable[[Any], Expr] | None = getattr(self, f"_from_{type(ast).__name__}", None)
-        if converter is None:
-            raise self.refuse(_describe_structure(ast))
-        return converter(ast)
-
-    def _from_ReferenceStructure(self, ast: Any) -> Expr:
-        if ast.subscripts is not None:
-            raise self.refuse("subscripts (array models)")
-        return Ref(canonical(ast.reference))
-
-    def _from_ArithmeticStructure(self, ast: Any) -> Expr:
-        return self._fold(list(ast.operators), [self.expr(a) for a in ast.arguments])
-
-    def _from_LogicStructure(self, ast: Any) -> Expr:
-        return self._fold(list(ast.operators), [self.expr(a) for a in ast.arguments])
-
-    def _fold(self, operators: list[str], args: list[Expr]) -> Expr:
-        unary = {"negative": "-", ":NOT:": "not"}
-        if len(args) == 1:
-            return Unary(unary[operators[0]], args[0])
-        names = {":AND:": "and", ":OR:": "or"}
-        ops = [names.get(op, op) for op in operators]
-        if all(op == "^" for op in ops):  # right-associative, as Python's **
-            result = args[-1]
-            for left in reversed(args[:-1]):
-                result = Binary("^", left, result)
-            return result
-        result = args[0]
-        for op, right in zip(ops, args[1:], strict=True):
-            result = Binary(op, result, right)
-        return result
-
-    def _from_CallStructure(self, ast: Any) -> Expr:
-        function = canonical(ast.function.reference)
-        if ast.function.subscripts is not None:
-            raise self.refuse("subscripts (array models)")
-        args = tuple(self.expr(a) for a in ast.arguments)
-        if function in self.lookup_names:
-            if len(args) != 1:
-                raise self.refuse(f"lookup '{function}' called with {len(args)} arguments")
-            return LookupCall(function, args[0])
-        raw_name = ast.function.reference
-        if raw_name in BUILTIN_ARITY:
-            function = raw_name
-        if function in _UNSUPPORTED_CALLS:
-            raise self.refuse(_UNSUPPORTED_CALLS[function])
-        arity = BUILTIN_ARITY.get(function)
-        if arity is None:
-            raise self.refuse(f"the function {raw_name.upper().replace('_', ' ')}")
-        if len(args) not in arity:
-            raise self.refuse(
-                f"{function.upper()} with {len(args)} arguments (expected {arity[0]})"
-            )
-        return Call(function, args)
-
-    def _from_InlineLookupsStructure(self, ast: Any) -> Expr:
-        # PySD interpolates inline lookups with np.interp: held ends, whatever the type
-        table = self.table(ast.lookups)
-        return InlineLookup(self.expr(ast.argument), LookupTable(table.x, table.y))
-
-    def _from_InitialStructure(self, ast: Any) -> Expr:
-        return Stateful(StatefulKind.INITIAL, (self.expr(ast.initial),))
-
-    def _stateful(self, kind: StatefulKind, *parts: Any) -> Expr:
-        return Stateful(kind, tuple(self.expr(p) for p in parts))
-
-    def _from_SmoothStructure(self, ast: Any) -> Expr:
-        return self._stateful(
-            StatefulKind.SMOOTH, ast.input, ast.smooth_time, ast.initial, ast.order
-        )
-
-    def _from_SmoothNStructure(self, ast: Any) -> Expr:
-        return self._stateful(
-            StatefulKind.SMOOTH, ast.input, ast.smooth_time, ast.initial, ast.order
-        )
-
-    def _from_DelayStructure(self, ast: Any) -> Expr:
-        return self._stateful(StatefulKind.DELAY, ast.input, ast.delay_time, ast.initial, ast.order)
-
-    def _from_DelayNStructure(self, ast: Any) -> Expr:
-        return self._stateful(
-            StatefulKind.DELAY_N, ast.input, ast.delay_time, ast.initial, ast.order
-        )
-
-    def _from_DelayFixedStructure(self, ast: Any) -> Expr:
-        return self._stateful(StatefulKind.DELAY_FIXED, ast.input, ast.delay_time, ast.initial)
-
-    def _from_TrendStructure(self, ast: Any) -> Expr:
-        return self._stateful(StatefulKind.TREND, ast.input, ast.average_time, ast.initial_trend)
-
-    def _from_ForecastStructure(self, ast: Any) -> Expr:
-        return self._stateful(
-            StatefulKind.FORECAST, ast.input, ast.average_time, ast.horizon, ast.initial_trend
-        )
-
-    def _from_SampleIfTrueStructure(self, ast: Any) -> Expr:
-        return self._stateful(StatefulKind.SAMPLE_IF_TRUE, ast.condition, ast.input, ast.initial)
-
-    def _from_IntegStructure(self, ast: Any) -> Expr:
-        raise self.refuse("INTEG inside an expression (a stock must be defined by INTEG alone)")
+        return Definition(equation=equation, **common), kind_
 
     def time_spec(self, control: Mapping[str, Any]) -> TimeSpec:
         values: dict[str, float] = {}
@@ -408,7 +260,7 @@ class _Converter:
                 )
             element, ast = control[name]
             self.element = element.name
-            values[name] = _evaluate_control(self.expr(ast), value, self.refuse)
+            values[name] = _evaluate_control(self.converter.expr(ast), value, self.refuse)
             return values[name]
 
         spec = TimeSpec(
@@ -449,8 +301,10 @@ def _mark_flows(elements: dict[str, Element]) -> dict[str, Element]:
     """Reclassify auxiliaries that appear as terms of a stock's net rate as flows."""
     flows: set[str] = set()
     for element in elements.values():
-        if element.kind is ElementKind.STOCK and element.equation is not None:
-            flows |= _rate_terms(element.equation)
+        if element.kind is ElementKind.STOCK:
+            for definition in element.definitions:
+                if definition.equation is not None:
+                    flows |= _rate_terms(definition.equation)
     result = {}
     for ident, element in elements.items():
         if ident in flows and element.kind is ElementKind.AUXILIARY:
@@ -471,15 +325,3 @@ def _rate_terms(expr: Expr) -> set[str]:
 
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def _describe_structure(ast: Any) -> str:
-    name = type(ast).__name__.removesuffix("Structure")
-    readable = {
-        "Game": "GAME",
-        "AllocateAvailable": "ALLOCATE AVAILABLE",
-        "AllocateByPriority": "ALLOCATE BY PRIORITY",
-        "Data": "a data variable",
-        "SubscriptsReference": "subscripts (array models)",
-    }
-    return readable.get(name, f"the construct {name}")

@@ -51,9 +51,8 @@ _PALETTE = ("#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#
 def _dependencies(element: Element) -> set[str]:
     """Identifiers ``element`` depends on (equation and initial value)."""
     found: set[str] = set()
-    for expr in (element.equation, element.initial):
-        if expr is not None:
-            found |= references(expr)
+    for expr in element.expressions():
+        found |= references(expr)
     return found
 
 
