@@ -46,7 +46,7 @@ def test_model_is_immutable() -> None:
 @pytest.mark.parametrize(
     ("file", "error", "fragments"),
     [
-        ("subscripts.mdl", simulator.UnsupportedConstructError, ["'region'", "subscript"]),
+        ("subscripts.mdl", simulator.UnsupportedConstructError, ["'ranking'", "VECTOR SORT ORDER"]),
         ("macro.mdl", simulator.UnsupportedConstructError, ["'double'", "macro"]),
         ("external.mdl", simulator.UnsupportedConstructError, ["'demand data'", "external"]),
         ("incomplete.mdl", simulator.UnsupportedConstructError, ["'pending'", "A FUNCTION OF"]),

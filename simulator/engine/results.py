@@ -7,17 +7,19 @@ Array variables keep the model's dimension names and element labels: dims
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from simulator.engine.run import RunOutput
 from simulator.model.ir import Model
 from simulator.version import package_version
 
-__all__ = ["build_dataset"]
+__all__ = ["build_dataset", "to_pysd_frame"]
 
 
 def build_dataset(
@@ -75,3 +77,43 @@ def build_dataset(
         "package_version": package_version(),
     }
     return xr.Dataset(data_vars, coords=coords, attrs={**provenance, **attrs})
+
+
+def to_pysd_frame(ds: xr.Dataset, run: int = 0) -> pd.DataFrame:
+    """One run of a result as PySD returns it: indexed by time, one column per element.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        From :func:`simulator.simulate`.
+    run : int
+        Position along ``run`` (or ``scenario``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Scalar variables keep their names; array variables give one column per
+        element, ``name[A,B]`` in row-major order of their dimensions, as
+        PySD's flattened output names them.
+
+    Examples
+    --------
+    >>> import simulator
+    >>> ds = simulator.simulate(simulator.load_model("tests/models/arrays_1d.mdl"),
+    ...                         outputs=["population"], final_time=1)
+    >>> list(to_pysd_frame(ds).columns)
+    ['population[North]', 'population[South]', 'population[East]']
+    """
+    run_dim = "run" if "run" in ds.dims else "scenario"
+    columns: dict[str, np.ndarray] = {}
+    for name, variable in ds.data_vars.items():
+        one = variable.isel({run_dim: run}).transpose("time", ...)
+        extra = [d for d in one.dims if d != "time"]
+        if not extra:
+            columns[str(name)] = one.values
+            continue
+        flat = one.values.reshape(one.sizes["time"], -1)
+        labels = itertools.product(*(one[d].values.tolist() for d in extra))
+        for i, combo in enumerate(labels):
+            columns[f"{name}[{','.join(map(str, combo))}]"] = flat[:, i]
+    return pd.DataFrame(columns, index=pd.Index(ds["time"].values, name="time"))

@@ -63,6 +63,7 @@ BUILTIN_ARITY: Mapping[str, tuple[int, ...]] = {
     "Xpulse": (2,),
     "pulse_train": (4,),
     "Xpulse_train": (3,),
+    **dict.fromkeys(REDUCTIONS, (1,)),
 }
 
 _VECTOR_HINT = "(array functions other than SUM, PROD, VMIN, VMAX and ELMCOUNT)"

@@ -146,9 +146,6 @@ class _Converter:
                 self.element = section.name
                 raise self.refuse("a macro definition")
         section = main[0]
-        if section.subscripts:
-            self.element = section.subscripts[0].name
-            raise self.refuse("subscript ranges (array models)")
         self.subscripts = Subscripts(section.subscripts, self.refuse, self.set_element)
         idents = {canonical(e.name) for e in section.elements}
         # XMILE graphical functions with an equation can also be called as lookups
@@ -212,6 +209,8 @@ class _Converter:
             non_negative = non_negative or bool(getattr(component.ast, "non_negative", False))
             definitions.append(definition)
             kinds.add(kind)
+        if kinds == {ElementKind.CONSTANT, ElementKind.AUXILIARY}:
+            kinds = {ElementKind.AUXILIARY}  # numbers for some elements, equations for others
         if len(kinds) > 1:
             names = " and ".join(sorted(k.value for k in kinds))
             raise self.refuse(f"definitions of different kinds ({names}) for one element")
