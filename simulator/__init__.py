@@ -10,6 +10,7 @@ The public API, used by the CLI and the notebooks::
 from simulator.analysis.compare import Comparison, compare_scenarios
 from simulator.engine.compile import CompiledModel, compile_model
 from simulator.engine.integrators import INTEGRATORS
+from simulator.engine.results import to_pysd_frame
 from simulator.engine.simulate import ENGINES, simulate
 from simulator.errors import (
     AlgebraicLoopError,
@@ -60,6 +61,7 @@ __all__ = [
     "load_scenario",
     "run_scenario",
     "simulate",
+    "to_pysd_frame",
 ]
 
 # -- sensitivity and uncertainty sweeps -----------------------------------------------------------
