@@ -3,7 +3,9 @@
 Prints, for the CBEC model and for a fixture with a lookup, SMOOTH and DELAY3:
 runs per second at N = 1, 1,000, 10,000 and 100,000 (one output kept), the
 ratio to PySD's per-run rate, and the peak memory of the N = 100,000 batch.
-Then times the load and a single run of a generated 100-equation model.
+Then times the load and a single run of a generated 100-equation model, and the
+same batches of a generated array model with 1,000 elements (a stock, two flows
+and a SUM over one dimension of 1,000 regions).
 
 Usage: ``python benchmarks/engine.py [--quick]`` (``--quick`` stops at N = 10,000).
 """
@@ -97,6 +99,40 @@ def hundred_equation_model(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def thousand_element_model(path: Path) -> None:
+    """Write an array model over 1,000 regions: a stock per region, flows, a SUM."""
+    labels = ", ".join(f"r{i}" for i in range(1000))
+    rates = ", ".join(f"{0.01 + 0.00004 * i:.5f}" for i in range(1000))
+    path.write_text(
+        "{UTF-8}\n"
+        f"Region: {labels} ~~|\n"
+        f"growth rate[Region] = {rates} ~ 1/Year ~|\n"
+        "capacity = 5e6 ~ people ~|\n"
+        "population[Region] = INTEG(births[Region] - deaths[Region], 1000) ~ people ~|\n"
+        "births[Region] = population[Region] * growth rate[Region] * (1 - total / capacity)"
+        " ~ people/Year ~|\n"
+        "deaths[Region] = population[Region] / life expectancy ~ people/Year ~|\n"
+        "life expectancy = 70 ~ Year ~|\n"
+        "total = SUM(population[Region!]) ~ people ~|\n"
+        "INITIAL TIME = 0 ~~|\nFINAL TIME = 50 ~~|\nTIME STEP = 0.25 ~~|\nSAVEPER = 1 ~~|\n"
+    )
+
+
+def array_model_batches(sizes: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "thousand.mdl"
+        thousand_element_model(path)
+        model = simulator.load_model(path)
+        pysd_rate = 1 / pysd_seconds_per_run(path, repeats=1)
+        print("\narray model: 1,000 regions, 200 Euler steps, output 'total'")
+        print(f"  PySD: {pysd_rate:.2f} runs/s ({1000 / pysd_rate:.0f} ms per run)")
+        print(f"  {'N':>8}  {'runs/s':>10}  {'x PySD':>9}  {'peak MB':>8}")
+        for n in sizes:
+            rate = batch_rate(model, "total", n, repeats=1)
+            peak = batch_peak_memory(model, "total", n)
+            print(f"  {n:>8,}  {rate:>10,.0f}  {rate / pysd_rate:>9,.0f}  {peak / 2**20:>8.1f}")
+
+
 def load_and_single_run() -> None:
     import pysd
 
@@ -149,6 +185,7 @@ def main() -> None:
             peak = batch_peak_memory(model, output, n)
             print(f"  {n:>8,}  {rate:>10,.0f}  {rate / pysd_rate:>9,.0f}  {peak / 2**20:>8.1f}")
     load_and_single_run()
+    array_model_batches([1, 100, 1_000])
 
 
 if __name__ == "__main__":

@@ -84,18 +84,17 @@ def stock_flows(stock: Element) -> tuple[list[str], list[str]]:
         else:
             inflows.extend(sorted(references(expr)))
 
-    if stock.equation is not None:
-        walk(stock.equation, 1)
-    return inflows, outflows
+    for definition in stock.definitions:  # an array stock may have one per part
+        if definition.equation is not None:
+            walk(definition.equation, 1)
+    return list(dict.fromkeys(inflows)), list(dict.fromkeys(outflows))
 
 
 def _policy_inputs(model: Model) -> set[str]:
     """Constants used as the first argument of STEP, RAMP or PULSE."""
     found: set[str] = set()
     for element in model.elements.values():
-        if element.equation is None:
-            continue
-        for node in iter_nodes(element.equation):
+        for node in (n for expr in element.expressions() for n in iter_nodes(expr)):
             if isinstance(node, Call) and node.function in _INPUT_FUNCTIONS and node.args:
                 found |= references(node.args[0])
     return {i for i in found if i in model.elements}
