@@ -159,7 +159,9 @@ class _Loop:
             start += k
         self.offsets = offsets
         parts = [initial_rows[b.slot].reshape(-1, n_runs) for b in compiled.blocks]
-        self.y = np.concatenate(parts, axis=0) if parts else np.empty((0, n_runs))
+        self.y = (
+            np.ascontiguousarray(np.concatenate(parts, axis=0)) if parts else np.empty((0, n_runs))
+        )
         self.holder = [self.y]
         self.core = [self.entry(slot, e) for slot, e in compiled.core]
         self.report = [self.entry(slot, e) for slot, e in compiled.report]

@@ -78,8 +78,8 @@ class Block:
         return v[self.args[i]]
 
     def column(self, value: Any, n_runs: int) -> np.ndarray:
-        """``value`` as a float array of shape ``(*shape, n_runs)``."""
-        return np.array(np.broadcast_to(np.asarray(value, dtype=float), (*self.shape, n_runs)))
+        """``value`` as a C-contiguous float array of shape ``(*shape, n_runs)``."""
+        return _filled(value, (*self.shape, n_runs))
 
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray | None:
         """Initial continuous rows, shape ``(k, *shape, n_runs)``, or None if there are none."""
@@ -95,6 +95,11 @@ class Block:
 
     def update(self, v: Values, ctx: Ctx) -> None:
         """Discrete update with the values at the start of the step."""
+
+
+def _filled(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` broadcast to ``shape``, copied C-contiguous (runs stay the contiguous axis)."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), shape))
 
 
 def _shifted(rows: np.ndarray, first: Any) -> np.ndarray:
@@ -149,7 +154,7 @@ class SmoothBlock(Block):
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
         k = _order_context(self.column(self.arg(v, 3), n_runs).astype(int), ctx)
         initial = self.column(self.arg(v, 2), n_runs)
-        return np.array(np.broadcast_to(initial, (k, *initial.shape)))
+        return _filled(initial, (k, *initial.shape))
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return _last_row(rows, ctx)
@@ -185,7 +190,7 @@ class DelayBlock(Block):
         order = _delay_order(order, self.arg(v, 1), v[self.time_step_slot])
         k = _order_context(order, ctx)
         state = self.column(self.arg(v, 2) * self.arg(v, 1), n_runs)
-        return np.array(np.broadcast_to(state, (k, *state.shape)))
+        return _filled(state, (k, *state.shape))
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
         return _last_row(rows, ctx) / self.arg(v, 1)
@@ -208,7 +213,7 @@ class DelayNBlock(DelayBlock):
     def init(self, v: Values, n_runs: int, ctx: Ctx) -> np.ndarray:
         rows = super().init(v, n_runs, ctx)
         times = self.column(self.arg(v, 1), n_runs)
-        ctx["times"] = np.array(np.broadcast_to(times, rows.shape))
+        ctx["times"] = _filled(times, rows.shape)
         return rows
 
     def output(self, v: Values, rows: np.ndarray, ctx: Ctx) -> Any:
@@ -242,7 +247,7 @@ class DelayFixedBlock(Block):
         initial = self.column(self.arg(v, 2), n_runs)
         ctx["order"] = order
         depth = int(order.max()) if order.size else 1
-        ctx["pipe"] = np.array(np.broadcast_to(initial, (depth, *initial.shape)))
+        ctx["pipe"] = _filled(initial, (depth, *initial.shape))
         ctx["pointer"] = np.zeros(order.shape, dtype=int)
         ctx["state"] = initial
         return None
