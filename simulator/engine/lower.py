@@ -30,6 +30,7 @@ from simulator.engine.plan import (
     Reduce,
 )
 from simulator.errors import UnsupportedConstructError
+from simulator.model.expr import children
 from simulator.model.expressions import REDUCTIONS
 from simulator.model.ir import (
     ArrayLiteral,
@@ -41,7 +42,6 @@ from simulator.model.ir import (
     LookupCall,
     Num,
     Ref,
-    Stateful,
     Unary,
 )
 
@@ -72,16 +72,8 @@ def reduction_axes(argument: Expr, dimensions: Mapping[str, Dimension]) -> Conte
         node = stack.pop()
         if isinstance(node, Ref | LookupCall):
             found.extend(s for s in node.subscripts if s.endswith("!") and s not in found)
-        if isinstance(node, Call) and node.function in REDUCTIONS:
-            continue
-        if isinstance(node, Unary):
-            stack.append(node.operand)
-        elif isinstance(node, Binary):
-            stack.extend((node.right, node.left))
-        elif isinstance(node, Call | Stateful):
-            stack.extend(reversed(node.args))
-        elif isinstance(node, LookupCall | InlineLookup):
-            stack.append(node.argument)
+        if not (isinstance(node, Call) and node.function in REDUCTIONS):
+            stack.extend(reversed(children(node)))
     return tuple(ContextAxis(s, s[:-1]) for s in found if s[:-1] in dimensions)
 
 

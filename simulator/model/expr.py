@@ -23,6 +23,7 @@ __all__ = [
     "Stateful",
     "StatefulKind",
     "Unary",
+    "children",
     "iter_nodes",
     "references",
 ]
@@ -158,20 +159,26 @@ class Stateful:
 Expr = Num | ArrayLiteral | Ref | Unary | Binary | Call | LookupCall | InlineLookup | Stateful
 
 
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of ``node``, left to right."""
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, Binary):
+        return (node.left, node.right)
+    if isinstance(node, Call | Stateful):
+        return node.args
+    if isinstance(node, LookupCall | InlineLookup):
+        return (node.argument,)
+    return ()
+
+
 def iter_nodes(expr: Expr) -> Iterator[Expr]:
     """Every node of ``expr``, parents before children."""
     stack: list[Expr] = [expr]
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, Unary):
-            stack.append(node.operand)
-        elif isinstance(node, Binary):
-            stack.extend((node.right, node.left))
-        elif isinstance(node, Call | Stateful):
-            stack.extend(reversed(node.args))
-        elif isinstance(node, LookupCall | InlineLookup):
-            stack.append(node.argument)
+        stack.extend(reversed(children(node)))
 
 
 def references(expr: Expr) -> set[str]:
