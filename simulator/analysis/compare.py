@@ -8,7 +8,10 @@ saved at times ``t``:
 * ``integral``: trapezoidal rule over the saved values in the window;
 * ``change``: ``x(to) - x(from)``, or ``x(to) / x(from) - 1`` when ``relative``;
 * ``versus_baseline``: ``"difference"`` gives ``k - k_baseline``,
-  ``"ratio"`` gives ``k / k_baseline``.
+  ``"ratio"`` gives ``k / k_baseline``;
+* ``per``: ``(k - k_baseline) / (c - c_baseline)`` with ``c`` the same
+  statistic of the ``per`` variable (a return per unit of cost); NaN where
+  ``c`` equals the baseline's, as for the baseline itself.
 
 The KPI table has one row per KPI and scenario (baseline included) with the
 columns ``kpi, scenario, value, baseline, absolute_delta, relative_delta,
@@ -226,8 +229,33 @@ def kpi_values(dataset: xr.Dataset, kpi: KPI, baseline: str | None = None) -> np
     [3.0, 3.0]
     >>> kpi_values(ds, KPI(variable="x", stat="sum", versus_baseline="ratio"), "a").tolist()
     [1.0, 0.8]
+    >>> ds["gain"] = (("scenario", "time"), [[1.0, 1.0, 1.0], [1.0, 3.0, 3.0]])
+    >>> ds["cost"] = (("scenario", "time"), [[0.0, 0.0, 0.0], [0.0, 0.5, 0.5]])
+    >>> kpi_values(ds, KPI(variable="gain", stat="integral", per="cost"), "a").tolist()
+    [nan, 4.0]
     """
-    da = dataset[kpi.variable]
+    dim = "scenario" if "scenario" in dataset[kpi.variable].dims else "run"
+    values = _statistic(dataset, kpi.variable, kpi)
+    if kpi.versus_baseline is None and kpi.per is None:
+        return values
+    if baseline is None:
+        raise ScenarioError(f"KPI '{kpi.label()}' is relative to a baseline; give one")
+    b = list(dataset[dim].to_numpy()).index(baseline)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kpi.per is not None:
+            cost = _statistic(dataset, kpi.per, kpi)
+            spent = cost - cost[b]
+            values = np.where(spent == 0, np.nan, (values - values[b]) / spent)
+        elif kpi.versus_baseline == "difference":
+            values = values - values[b]
+        else:
+            values = values / values[b]
+    return np.asarray(values, dtype=float)
+
+
+def _statistic(dataset: xr.Dataset, variable: str, kpi: KPI) -> np.ndarray:
+    """``kpi``'s statistic of ``variable`` for every scenario (or run), shape (n,)."""
+    da = dataset[variable]
     dim = "scenario" if "scenario" in da.dims else "run"
     y = da.transpose(dim, "time").to_numpy().astype(float)
     t = dataset["time"].to_numpy().astype(float)
@@ -235,23 +263,16 @@ def kpi_values(dataset: xr.Dataset, kpi: KPI, baseline: str | None = None) -> np
     mask = (t >= first - _TOLERANCE) & (t <= last + _TOLERANCE)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kpi.stat == "value":
-            values = _at(t, y, t[-1] if kpi.at is None else kpi.at)
-        elif kpi.stat == "mean":
-            values = y[:, mask].mean(axis=1)
-        elif kpi.stat == "sum":
-            values = y[:, mask].sum(axis=1)
-        elif kpi.stat == "integral":
+            return _at(t, y, t[-1] if kpi.at is None else kpi.at)
+        if kpi.stat == "mean":
+            return np.asarray(y[:, mask].mean(axis=1))
+        if kpi.stat == "sum":
+            return np.asarray(y[:, mask].sum(axis=1))
+        if kpi.stat == "integral":
             ym, tm = y[:, mask], t[mask]
-            values = ((ym[:, 1:] + ym[:, :-1]) / 2 * np.diff(tm)).sum(axis=1)
-        else:
-            start, end = _at(t, y, first), _at(t, y, last)
-            values = end / start - 1 if kpi.relative else end - start
-        if kpi.versus_baseline is not None:
-            if baseline is None:
-                raise ScenarioError(f"KPI '{kpi.label()}' is relative to a baseline; give one")
-            ref = values[list(dataset[dim].to_numpy()).index(baseline)]
-            values = values - ref if kpi.versus_baseline == "difference" else values / ref
-    return np.asarray(values, dtype=float)
+            return np.asarray(((ym[:, 1:] + ym[:, :-1]) / 2 * np.diff(tm)).sum(axis=1))
+        start, end = _at(t, y, first), _at(t, y, last)
+        return np.asarray(end / start - 1 if kpi.relative else end - start)
 
 
 def _at(t: np.ndarray, y: np.ndarray, when: float) -> np.ndarray:
@@ -292,7 +313,7 @@ def kpi_table(dataset: xr.Dataset, kpis: Sequence[KPI], baseline: str) -> pd.Dat
 def kpi_summary(dataset: xr.Dataset, kpis: Sequence[KPI]) -> pd.DataFrame:
     """KPIs of a single run (as :func:`simulator.run_scenario` returns), without a baseline.
 
-    KPIs defined ``versus_baseline`` are left out.
+    KPIs defined ``versus_baseline`` or ``per`` are left out.
 
     Returns
     -------
@@ -302,13 +323,22 @@ def kpi_summary(dataset: xr.Dataset, kpis: Sequence[KPI]) -> pd.DataFrame:
     rows = [
         (kpi.label(), float(kpi_values(dataset, kpi)[0]), kpi_units(dataset, kpi))
         for kpi in kpis
-        if kpi.versus_baseline is None
+        if kpi.versus_baseline is None and kpi.per is None
     ]
     return pd.DataFrame(rows, columns=["kpi", "value", "units"])
 
 
 def kpi_units(dataset: xr.Dataset, kpi: KPI) -> str:
-    """The units of a KPI: its variable's, times time for an integral, ``1`` for ratios."""
+    """The units of a KPI: its variable's, times time for an integral, ``1`` for ratios.
+
+    A ``per`` KPI has the units of its variable over those of ``per`` (``1`` when equal).
+    """
+    if kpi.per is not None:
+        top = kpi_units(dataset, kpi.model_copy(update={"per": None}))
+        bottom = kpi_units(dataset, kpi.model_copy(update={"per": None, "variable": kpi.per}))
+        if top.replace(" ", "") == bottom.replace(" ", ""):
+            return "1"
+        return f"({top})/({bottom})" if top and bottom else ""
     units = str(dataset[kpi.variable].attrs.get("units", ""))
     time_units = str(dataset["time"].attrs.get("units", ""))
     if kpi.versus_baseline == "ratio" or (kpi.stat == "change" and kpi.relative):
@@ -346,7 +376,7 @@ def format_kpi_table(table: pd.DataFrame, baseline: str) -> str:
             if scenario == baseline:
                 delta, percent = "0", "0"
             else:
-                delta = f"{float(absolute):+.4g}"
+                delta = "n/a" if np.isnan(absolute) else f"{float(absolute):+.4g}"
                 percent = "n/a" if np.isnan(relative) else f"{float(relative):+.1%}"
             lines.append(f"  {scenario:<{width}}  {float(value):>11.6g}  {delta:>9}  {percent:>10}")
         lines.append("")

@@ -69,7 +69,7 @@ def load_scenario(path: str | Path) -> Scenario:
     >>> scenario.name, scenario.time.start, scenario.time.stop
     ('tax incentives', 2018.0, 2035.0)
     >>> scenario.interventions[0].type, scenario.interventions[0].variable
-    ('ramp', 'tax incentive for cluster firms')
+    ('ramp', 'enterprise income tax points waived')
     """
     scenario, _ = resolve(read_chain(Path(path)))
     return scenario

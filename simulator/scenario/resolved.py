@@ -130,8 +130,9 @@ class Scenario(BaseModel):
             kinds = (ElementKind.STOCK, ElementKind.FLOW, ElementKind.AUXILIARY)
             names = [e.name for e in model.elements.values() if e.kind in kinds]
         for kpi in self.kpis:
-            if kpi.variable not in names:
-                names.append(kpi.variable)
+            for name in (kpi.variable, kpi.per):
+                if name is not None and name not in names:
+                    names.append(name)
         return names
 
     def simulate_kwargs(self, model: Model) -> dict[str, Any]:

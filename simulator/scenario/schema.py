@@ -199,7 +199,10 @@ class KPI(_Strict):
     (trapezoidal, over ``window``) or ``change`` (value at the end of
     ``window`` minus value at its start; divided by the start value when
     ``relative``). ``versus_baseline`` turns any of these into the
-    ``difference`` with, or the ``ratio`` to, the baseline's value.
+    ``difference`` with, or the ``ratio`` to, the baseline's value. ``per``
+    names a second variable: the KPI becomes the difference from the
+    baseline divided by the same statistic's difference of that variable
+    (a return per unit of cost, such as trade gained per RMB of fiscal cost).
     """
 
     name: str | None = Field(default=None, description="Label in tables; derived when left out.")
@@ -212,6 +215,11 @@ class KPI(_Strict):
     relative: bool = Field(default=False, description="For 'change': divide by the start value.")
     versus_baseline: Literal["difference", "ratio"] | None = Field(
         default=None, description="Report the difference with, or the ratio to, the baseline."
+    )
+    per: str | None = Field(
+        default=None,
+        description="A second variable: report (k - k_baseline) / (c - c_baseline), c the same "
+        "statistic of this variable (e.g. trade gained per RMB of fiscal cost).",
     )
 
     @field_validator("window")
@@ -229,6 +237,10 @@ class KPI(_Strict):
             raise ValueError("stat 'value' takes 'at', not 'window'")
         if self.relative and self.stat != "change":
             raise ValueError("'relative' applies to stat 'change' only")
+        if self.per is not None and self.versus_baseline is not None:
+            raise ValueError(
+                "'per' is already relative to the baseline; leave out 'versus_baseline'"
+            )
         return self
 
     def label(self) -> str:
@@ -243,6 +255,8 @@ class KPI(_Strict):
             text = f"{kind} of {self.variable}{span}"
         if self.versus_baseline:
             text += f" ({self.versus_baseline} vs baseline)"
+        if self.per:
+            text += f" gained per unit of {self.per}"
         return text
 
 

@@ -233,5 +233,7 @@ def _kpi(kpi: KPI, origin: Origin, names: _Names, time: TimeSettings) -> KPI:
         window = kpi.window or (time.start, time.stop)
         _inside(time, origin, window, [("window", 0), ("window", 1)])
         update = {"window": window}
-    name = kpi.name or kpi.model_copy(update={"variable": variable}).label()
+    if kpi.per is not None:
+        update["per"] = names.resolve(kpi.per, origin, _VARIABLE_KINDS, "per")
+    name = kpi.name or kpi.model_copy(update={"variable": variable, **update}).label()
     return kpi.model_copy(update={**update, "variable": variable, "name": name})
