@@ -4,7 +4,7 @@ The public API, used by the CLI and the notebooks::
 
     import simulator
     model = simulator.load_model("models/cbec_cluster.mdl")
-    ds = simulator.simulate(model, {"tax incentive for cluster firms": [0.0, 0.05]})
+    ds = simulator.simulate(model, {"enterprise income tax points waived": [0.0, 5.0]})
 """
 
 from simulator.analysis.compare import Comparison, compare_scenarios

@@ -420,12 +420,12 @@ def test_the_json_schema_describes_the_file_format() -> None:
 
 
 FLAGSHIP_EDITS = {
-    "tax incentive for cluster firms": "0 + RAMP(0.1, 2025, 2027)",
-    "export tariff cut": "0 + STEP(0.02, 2025)",
-    "customs simplification": "0 + STEP(0.5, 2025)",
-    "CBEC promotion": "0 + 1 * PULSE(2025, 5)",
-    "cluster management innovation": (
-        "WITH LOOKUP(Time, ([(2024,0)-(2031,1)],(2024,0),(2025,0.2),(2028,0.6),(2031,1)))"
+    "enterprise income tax points waived": "0 + RAMP(2.5, 2025, 2027)",
+    "export tariff points cut": "0 + STEP(2, 2025)",
+    "customs clearance hours cut": "0 + STEP(16, 2025)",
+    "CBEC promotion budget": "0 + 5 * PULSE(2025, 5)",
+    "share of clusters adopting management innovation": (
+        "WITH LOOKUP(Time, ([(2024,0)-(2031,1)],(2024,0),(2025,0.1),(2028,0.3),(2031,0.5)))"
     ),
 }
 
