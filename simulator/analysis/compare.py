@@ -378,6 +378,7 @@ def format_kpi_table(table: pd.DataFrame, baseline: str) -> str:
             else:
                 delta = "n/a" if np.isnan(absolute) else f"{float(absolute):+.4g}"
                 percent = "n/a" if np.isnan(relative) else f"{float(relative):+.1%}"
-            lines.append(f"  {scenario:<{width}}  {float(value):>11.6g}  {delta:>9}  {percent:>10}")
+            shown = "n/a" if np.isnan(value) else f"{float(value):.6g}"
+            lines.append(f"  {scenario:<{width}}  {shown:>11}  {delta:>9}  {percent:>10}")
         lines.append("")
     return "\n".join(lines).rstrip()

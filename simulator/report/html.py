@@ -103,7 +103,9 @@ def _kpi_table(comparison: Comparison) -> str:
         cells = []
         columns = ("scenario", "value", "absolute_delta", "relative_delta")
         for scenario, value, absolute, relative in zip(*(group[c] for c in columns), strict=True):
-            if scenario == comparison.baseline or np.isnan(relative):
+            if np.isnan(value):  # e.g. the baseline of a 'per' KPI
+                cells.append("<td>&mdash;</td>")
+            elif scenario == comparison.baseline or np.isnan(relative):
                 cells.append(f"<td>{float(value):.6g}</td>")
             else:
                 css = "up" if absolute > 0 else "down" if absolute < 0 else ""

@@ -8,6 +8,7 @@ every figure twice when it is saved.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -135,6 +136,10 @@ def plot_deltas(
 def plot_kpis(kpis: pd.DataFrame, baseline: str) -> Figure:
     """KPIs' relative change from the baseline, a group of bars per KPI.
 
+    KPIs without a relative change in any scenario (a baseline of 0, or a ``per``
+    KPI, which has no baseline value) are listed under the axis instead of drawn
+    as empty rows.
+
     Parameters
     ----------
     kpis : pandas.DataFrame
@@ -152,12 +157,19 @@ def plot_kpis(kpis: pd.DataFrame, baseline: str) -> Figure:
     >>> figure = plot_kpis(table, "base")
     >>> [float(p.get_width()) for p in figure.axes[0].patches]
     [25.0]
+    >>> table.loc[len(table)] = {"kpi": "cost", "scenario": "p", "relative_delta": float("nan")}
+    >>> [t.get_text() for t in plot_kpis(table, "base").axes[0].get_yticklabels()]
+    ['k']
     """
     rows = kpis[kpis["scenario"] != baseline]
+    finite = rows.groupby("kpi", sort=False)["relative_delta"].apply(lambda r: r.notna().any())
+    left_out = [str(label) for label, drawn in finite.items() if not drawn]
+    rows = rows[~rows["kpi"].isin(left_out)]
     labels = list(dict.fromkeys(rows["kpi"]))
     scenarios = list(dict.fromkeys(rows["scenario"]))
     legend_rows = -(-len(scenarios) // 3)
-    bottom_in = 0.6 + 0.25 * legend_rows
+    note_in = 0.3 if left_out else 0.0
+    bottom_in = 0.6 + 0.25 * legend_rows + note_in
     height_in = 0.5 + bottom_in + len(labels) * (0.2 + 0.1 * len(scenarios))
     longest = max((len(label) for label in labels), default=0)
     figure = Figure(figsize=(8.0, height_in))
@@ -181,8 +193,21 @@ def plot_kpis(kpis: pd.DataFrame, baseline: str) -> Figure:
     ax.grid(axis="x", alpha=0.3)
     if scenarios:
         handles, names = ax.get_legend_handles_labels()
-        figure.legend(handles, names, fontsize="small", frameon=False, ncols=3, loc="lower center")
+        figure.legend(
+            handles,
+            names,
+            fontsize="small",
+            frameon=False,
+            ncols=3,
+            loc="lower center",
+            bbox_to_anchor=(0.5, note_in / height_in),
+        )
     ax.set_title("KPIs relative to the baseline")
+    if left_out:
+        note = "not drawn (no baseline value to compare with; see the KPI table): " + "; ".join(
+            left_out
+        )
+        figure.text(0.01, 0.005, textwrap.fill(note, 110), fontsize="x-small", va="bottom")
     return figure
 
 
