@@ -13,9 +13,11 @@ the batch also passes the global checks:
   in that run);
 * RK4 and Euler differ by less than 2 % on every stock (same measure).
 
-Policy levers and loops are checked in the same style: the levers through
-scenario files (timing belongs to scenarios, so a lever starts when the
-scenario says), the loops by cutting each loop's gain.
+Policy levers (each at its typical value from the start) and loop knock-outs
+(each loop's gain at 0) are cases of the same table. The levers' timing (an
+intervention takes effect from its own year, through its delay; the same step
+two years later has an effect of similar size) is checked through scenario
+files in ``tests/test_cbec_model.py``.
 """
 
 from __future__ import annotations
@@ -173,7 +175,7 @@ CASES = (
         expect=(_lt(TRADE, 2030.0), _gt("customs clearance time", 2030.0)),
     ),
     Case(
-        "customs lever at 100 times its typical value: effect bounded by the clearance floor",
+        "customs lever at 150 times its typical value: effect bounded by the clearance floor",
         {"customs clearance hours cut": 2400.0},
         expect=(_gt(TRADE, 2030.0), _lt(TRADE, 2035.0, 1.15)),
     ),
@@ -280,6 +282,25 @@ CASES = (
         "online shopping abroad saturates at 100 %: more trade, shares still within [0, 1]",
         {"online shopping penetration ceiling": 1.0},
         expect=(_gt(TRADE, 2035.0),),
+    ),
+    *(
+        Case(
+            f"{lever} at {value:g} from the start: more trade, higher U2 and D",
+            {lever: value},
+            expect=(
+                _gt(TRADE, 2030.0),
+                _gt("cluster development index U2", 2030.0),
+                _gt("coupling coordination degree D", 2030.0),
+                _gt("fiscal cost of levers", 2030.0, 0.0),
+            ),
+        )
+        for lever, value in (
+            ("enterprise income tax points waived", 5.0),
+            ("export tariff points cut", 2.0),
+            ("customs clearance hours cut", 16.0),
+            ("CBEC promotion budget", 5.0),
+            ("share of clusters adopting management innovation", 0.5),
+        )
     ),
     Case(
         "cut R1 (CBEC leads cluster transformation)",
