@@ -98,7 +98,8 @@ class Expect:
     def __str__(self) -> str:
         ref = self.reference if self.reference != "baseline" else "the baseline"
         scale = "" if self.factor == 1.0 else f"{self.factor:g} x "
-        return f"{self.variable} in {self.year:g} {self.relation} {scale}{ref}"
+        bound = "0" if self.factor == 0.0 else f"{scale}{ref}"
+        return f"{self.variable} in {self.year:g} {self.relation} {bound}"
 
 
 @dataclass(frozen=True)
