@@ -66,7 +66,11 @@ __all__ = [
 
 # -- sensitivity and uncertainty sweeps -----------------------------------------------------------
 from simulator.analysis.sensitivity import METHODS as SENSITIVITY_METHODS
+
+# the live what-if in notebooks (ipywidgets is imported only when explore() is called)
 from simulator.errors import (
+    ExploreError,
+    MissingExtraError,
     SweepDistributionError,
     SweepFileError,
     SweepNameError,
@@ -76,6 +80,7 @@ from simulator.errors import (
     SweepSyntaxError,
 )
 from simulator.executors import EXECUTORS, Executor
+from simulator.report.explore import Lever, explore
 from simulator.report.sensitivity_plots import (
     plot_fan,
     plot_indices,
@@ -106,3 +111,6 @@ __all__ += [
     "plot_policy_effect",
     "run_sweep",
 ]
+
+# -- the live what-if in notebooks
+__all__ += ["ExploreError", "Lever", "MissingExtraError", "explore"]

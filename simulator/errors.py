@@ -288,3 +288,23 @@ class SweepSampleSizeError(SweepFileError):
 
 class SweepRangeError(SweepFileError):
     """An output's years or window do not fit the run's saved times."""
+
+
+# -- the notebook what-if -------------------------------------------------------------------------
+__all__ += ["ExploreError", "MissingExtraError"]
+
+
+class ExploreError(SimulatorError):
+    """A live what-if (:func:`simulator.explore`) is asked for something it cannot show."""
+
+
+class MissingExtraError(SimulatorError, ImportError):
+    """An optional dependency is not installed; the message names the extra that brings it."""
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs {package}, which is not installed; "
+            f"install the '{extra}' extra: pip install 'cbec-sd[{extra}]'"
+        )

@@ -1,0 +1,330 @@
+"""The what-if figure: one panel per output, the baseline dashed, the what-if solid, bands shaded.
+
+Two views (:data:`VIEWS`): ``levels`` draws both runs as they are, the
+what-if's band shaded and the baseline's outlined; ``change`` draws the
+what-if minus the baseline, with the band of that difference over common
+draws, which shows an effect too small to see between two levels.
+
+The figure is built once; :meth:`WhatIfFigure.update` moves its artists to
+new data in place (no new axes, no layout engine), so a slider move costs a
+redraw and nothing more. Made without :mod:`matplotlib.pyplot`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
+
+from simulator.report.explore.levers import Lever, Mark
+from simulator.report.explore.session import Curves
+
+__all__ = ["VIEWS", "Panel", "WhatIfFigure", "units_label"]
+
+_WHATIF = "#1f6fb4"
+_BASELINE = "#222222"
+_BAND_ALPHA = 0.25
+_OUTLINE = "#8a8a8a"
+_MARK = "#b05a00"
+_DIMENSIONLESS = {"", "dmnl", "1", "dimensionless"}
+
+# Layout, in inches: panels of a fixed size, margins for titles, labels and the legend.
+_PANEL_W = {1: 7.0, 2: 5.2, 3: 4.3}  # by number of columns
+_PANEL_H = 2.7
+_LEFT, _RIGHT, _GAP_W = 0.8, 0.3, 0.75
+_TITLE_LINE_H, _LEGEND_ROW_H, _BOTTOM, _GAP_H = 0.24, 0.26, 0.55, 0.75
+_LEGEND_ENTRY_W = 2.4
+
+
+def units_label(units: str) -> str:
+    """An axis label for ``units`` (Vensim's ``Dmnl`` reads as "dimensionless").
+
+    >>> units_label("Dmnl"), units_label("trillion RMB/Year")
+    ('dimensionless', 'trillion RMB/Year')
+    """
+    return "dimensionless" if units.strip().lower() in _DIMENSIONLESS else units
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What one panel shows in a view.
+
+    Attributes
+    ----------
+    whatif, baseline : ndarray, shape (n_times,)
+    band, baseline_band : ndarray, shape (2, n_times), or None
+    ylabel, note : str
+    """
+
+    whatif: np.ndarray
+    baseline: np.ndarray
+    band: np.ndarray | None
+    baseline_band: np.ndarray | None
+    ylabel: str
+    note: str
+
+
+def _levels(curves: Curves, baseline: Curves, name: str, units: str) -> Panel:
+    line, base = curves.lines[name], baseline.lines[name]
+    return Panel(
+        line,
+        base,
+        None if curves.bands is None else curves.bands[name],
+        None if baseline.bands is None else baseline.bands[name],
+        units_label(units),
+        f"{curves.time[-1]:g}: {line[-1]:.4g} ({_versus(line[-1], base[-1], units)})",
+    )
+
+
+def _change_view(curves: Curves, baseline: Curves, name: str, units: str) -> Panel:
+    line, base = curves.lines[name], baseline.lines[name]
+    label = units_label(units)
+    return Panel(
+        line - base,
+        np.zeros_like(base),
+        None if curves.effect_bands is None else curves.effect_bands[name],
+        None,
+        f"change ({label})" if label != "dimensionless" else "change",
+        f"{curves.time[-1]:g}: {_versus(line[-1], base[-1], units)}",
+    )
+
+
+#: Views by name: ``view(curves, baseline, output, units) -> Panel``.
+VIEWS: dict[str, Callable[[Curves, Curves, str, str], Panel]] = {
+    "levels": _levels,
+    "change": _change_view,
+}
+
+
+def _versus(value: float, base: float, units: str) -> str:
+    change = _change(value, base, units)
+    return change if change == "no change" else f"{change} vs baseline"
+
+
+def _change(value: float, base: float, units: str) -> str:
+    """An absolute change for dimensionless quantities (indices, shares), else a percent one.
+
+    >>> _change(0.78, 0.77, "Dmnl"), _change(6.6, 6.0, "trillion RMB/Year")
+    ('+0.01', '+10.0 %')
+    """
+    if value == base:
+        return "no change"
+    if units.strip().lower() in _DIMENSIONLESS or base == 0 or not np.isfinite(base):
+        return f"{value - base:+.3g}"
+    return f"{100 * (value - base) / abs(base):+.1f} %"
+
+
+class WhatIfFigure:
+    """A figure of outputs over time for a what-if against its baseline.
+
+    Parameters
+    ----------
+    outputs : sequence of str
+    units : mapping of output -> units
+    time_units : str
+    levers : sequence of Lever
+    baseline : Curves
+    scenario : str
+        The baseline's name, for the legend.
+    n_draws : int
+        Ensemble size, for the legend (0 without uncertainty).
+    band : (float, float)
+        The band's percentiles, for the legend.
+
+    Attributes
+    ----------
+    figure : Figure
+    axes : dict of output -> Axes
+    whatif_lines, baseline_lines : dict of output -> Line2D
+    bands : dict of output -> PolyCollection
+        The band on show (what-if, or change), after an :meth:`update` with one.
+    """
+
+    def __init__(
+        self,
+        outputs: Sequence[str],
+        units: Mapping[str, str],
+        time_units: str,
+        levers: Sequence[Lever],
+        baseline: Curves,
+        *,
+        scenario: str,
+        n_draws: int = 0,
+        band: tuple[float, float] = (5.0, 95.0),
+    ) -> None:
+        self.levers = tuple(levers)
+        self.baseline = baseline
+        self.units = dict(units)
+        n = len(outputs)
+        ncols = 1 if n == 1 else 2 if n in (2, 4) else 3
+        nrows = math.ceil(n / ncols)
+        panel_w = _PANEL_W[ncols]
+        width = _LEFT + ncols * panel_w + (ncols - 1) * _GAP_W + _RIGHT
+        handles = self._handles(scenario, n_draws, band)
+        per_row = max(1, int((width - _LEFT) // _LEGEND_ENTRY_W))
+        legend_rows = math.ceil(len(handles) / per_row)
+        top = 0.12 + 2 * _TITLE_LINE_H + legend_rows * _LEGEND_ROW_H + 0.5  # + panel titles
+        height = top + nrows * _PANEL_H + (nrows - 1) * _GAP_H + _BOTTOM
+        self.figure = Figure(figsize=(width, height), dpi=100)
+        self.figure.subplots_adjust(
+            left=_LEFT / width,
+            right=1 - _RIGHT / width,
+            top=1 - top / height,
+            bottom=_BOTTOM / height,
+            wspace=_GAP_W / panel_w,
+            hspace=_GAP_H / _PANEL_H,
+        )
+        grid = self.figure.subplots(nrows, ncols, squeeze=False)
+        for ax in grid.flat[n:]:
+            ax.set_visible(False)
+        self.axes: dict[str, Axes] = {}
+        self.whatif_lines: dict[str, Line2D] = {}
+        self.baseline_lines: dict[str, Line2D] = {}
+        self.bands: dict[str, PolyCollection] = {}
+        self._outlines: dict[str, list[Line2D]] = {}
+        self._notes: dict[str, Text] = {}
+        self._marks: list[Line2D] = []
+        t = baseline.time
+        for k, (name, ax) in enumerate(zip(outputs, grid.flat, strict=False)):
+            self.axes[name] = ax
+            self._outlines[name] = [
+                ax.plot(t, t * np.nan, color=_OUTLINE, linestyle=":", linewidth=1.1)[0]
+                for _ in range(2)
+            ]
+            (self.baseline_lines[name],) = ax.plot(
+                t, baseline.lines[name], color=_BASELINE, linestyle="--", linewidth=1.6, zorder=3
+            )
+            (self.whatif_lines[name],) = ax.plot(
+                t, baseline.lines[name], color=_WHATIF, linewidth=2.2, zorder=2
+            )
+            ax.set_title("\n".join(textwrap.wrap(name, 44)), fontsize=10.5, loc="left")
+            if k >= n - ncols:
+                ax.set_xlabel(time_units or "time", fontsize=9)
+            ax.set_xlim(t[0], t[-1])
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+            ax.grid(alpha=0.3, linewidth=0.6)
+            ax.tick_params(labelsize=8.5)
+            self._notes[name] = ax.text(
+                0.02,
+                0.96,
+                "",
+                transform=ax.transAxes,
+                fontsize=8.5,
+                va="top",
+                ha="left",
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"},
+                zorder=5,
+            )
+        self._title = self.figure.text(
+            _LEFT / width, 1 - 0.12 / height, "", ha="left", va="top", fontsize=12
+        )
+        self._wrap = int((width - _LEFT) * 11)  # characters of 12 pt text per line
+        self._legend = self.figure.legend(
+            handles=handles,
+            loc="upper left",
+            ncols=per_row,
+            frameon=False,
+            fontsize=9,
+            bbox_to_anchor=(_LEFT / width - 0.01, 1 - (0.17 + 2 * _TITLE_LINE_H) / height),
+            handlelength=2.2,
+            columnspacing=1.4,
+            borderaxespad=0.0,
+        )
+
+    def _handles(self, scenario: str, n_draws: int, band: tuple[float, float]) -> list[Artist]:
+        base = "baseline" if scenario.lower() == "baseline" else f"baseline: {scenario}"
+        handles: list[Artist] = [
+            Line2D([], [], color=_WHATIF, linewidth=2.2, label="what-if"),
+            Line2D([], [], color=_BASELINE, linestyle="--", linewidth=1.6, label=base),
+        ]
+        if n_draws:
+            span = f"{band[0]:g}-{band[1]:g} %"
+            handles.append(
+                Patch(color=_WHATIF, alpha=_BAND_ALPHA, label=f"{span} of {n_draws} draws")
+            )
+            handles.append(Line2D([], [], color=_OUTLINE, linestyle=":", label=f"baseline {span}"))
+        handles.append(
+            Line2D([], [], color=_MARK, linestyle=":", linewidth=1.4, label="levers start acting")
+        )
+        return handles
+
+    def update(self, curves: Curves, marks: Sequence[Mark] = (), view: str = "levels") -> None:
+        """Show the what-if ``curves`` in ``view``, with ``marks`` at the levers' start times."""
+        panel_of = VIEWS[view]
+        self._title.set_text("\n".join(textwrap.wrap(self._headline(curves), self._wrap)[:2]))
+        for artist in self._marks:
+            artist.remove()
+        self._marks = []
+        for name, ax in self.axes.items():
+            panel = panel_of(curves, self.baseline, name, self.units[name])
+            self.whatif_lines[name].set_ydata(panel.whatif)
+            self.baseline_lines[name].set_ydata(panel.baseline)
+            extent = [panel.whatif, panel.baseline]
+            if name in self.bands:
+                self.bands[name].remove()
+                del self.bands[name]
+            if panel.band is not None:
+                self.bands[name] = ax.fill_between(
+                    curves.time, *panel.band, color=_WHATIF, alpha=_BAND_ALPHA, linewidth=0
+                )
+                extent += list(panel.band)
+            for outline, values in zip(
+                self._outlines[name],
+                panel.baseline_band if panel.baseline_band is not None else [None, None],
+                strict=True,
+            ):
+                outline.set_ydata(curves.time * np.nan if values is None else values)
+                if values is not None:
+                    extent.append(values)
+            ax.set_ylabel(panel.ylabel, fontsize=9)
+            _fit_y(ax, np.concatenate(extent))
+            self._notes[name].set_text(panel.note)
+            self._marks += [
+                ax.axvline(m.time, color=_MARK, linestyle=":", linewidth=1.4, zorder=1)
+                for m in marks
+            ]
+        years = ", ".join(f"{m.time:g}" for m in marks)
+        self._legend.get_texts()[-1].set_text(
+            f"levers start acting ({years})" if years else "levers act from the start"
+        )
+
+    def _headline(self, curves: Curves) -> str:
+        changed = [
+            lever.label(level)
+            for lever, level in zip(self.levers, curves.levels, strict=True)
+            if level != lever.value
+        ]
+        if not changed:
+            return "What-if: every lever as in the baseline (move a slider)"
+        others = len(self.levers) - len(changed)
+        rest = {0: "", 1: "; the other lever as in the baseline"}.get(
+            others, f"; the other {others} as in the baseline"
+        )
+        return "What-if: " + "; ".join(changed) + rest
+
+    def png(self, dpi: float = 80) -> bytes:
+        """The figure as PNG bytes."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=dpi)
+        return buffer.getvalue()
+
+
+def _fit_y(ax: Axes, values: np.ndarray) -> None:
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return
+    low, high = float(finite.min()), float(finite.max())
+    span = high - low if high > low else max(abs(high), 1e-9) * 0.1
+    ax.set_ylim(low - 0.06 * span, high + 0.2 * span)  # headroom for the note
