@@ -179,7 +179,9 @@ def _lever(scenario: Scenario, model: Model, name: str, spec: LeverSpec) -> Leve
         low, high = float(spec[0]), float(spec[1])
         step = float(spec[2]) if len(spec) == 3 else _nice_step(high - low)
     else:
-        low, high = _range(levels, element.limits, model)
+        span = (scenario.time.start, scenario.time.stop)
+        is_time = _is_switch_time(model, element.ident)
+        low, high = _range(levels, element.limits, span if is_time else None)
         step = _nice_step(high - low)
     if not (math.isfinite(low) and math.isfinite(high) and low < high and step > 0):
         raise ExploreError(
@@ -225,15 +227,17 @@ def _table_level(table: Table) -> float:
 
 
 def _range(
-    levels: Sequence[float], limits: tuple[float | None, float | None], model: Model
+    levels: Sequence[float],
+    limits: tuple[float | None, float | None],
+    span: tuple[float, float] | None,
 ) -> tuple[float, float]:
+    """The slider's range: both limits, else the run's ``span`` for a time, else round numbers
+    around the levels; clipped to a single limit."""
     lower, upper = limits
     if lower is not None and upper is not None and lower < upper:
         return float(lower), float(upper)
-    spec = model.time
-    if all(spec.initial_time <= v <= spec.final_time for v in levels) and min(levels) > 0:
-        # a year: the run's own span
-        low, high = spec.initial_time, spec.final_time
+    if span is not None and all(span[0] <= v <= span[1] for v in levels):
+        low, high = span
     else:
         extent = max(abs(v) for v in levels)
         top = _nice_ceiling(2 * extent) if extent > 0 else 1.0
@@ -317,6 +321,19 @@ def _start_times(item: Intervention) -> tuple[float, ...]:
 
 #: Time-switch builtins: the argument that holds the start time.
 _SWITCH_START = {"step": 1, "ramp": 1, "pulse": 0}
+
+
+def _is_switch_time(model: Model, ident: str) -> bool:
+    """Whether constant ``ident`` is the time at which a STEP, RAMP or PULSE switches."""
+    for element in model.elements.values():
+        if element.equation is None or ident not in references(element.equation):
+            continue
+        for node in iter_nodes(element.equation):
+            if isinstance(node, Call) and node.function in _SWITCH_START:
+                times = node.args[_SWITCH_START[node.function] :][:2]
+                if any(isinstance(a, Ref) and a.name == ident for a in times):
+                    return True
+    return False
 
 
 def _model_start_times(

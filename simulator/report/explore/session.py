@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -132,6 +132,11 @@ class WhatIf:
         self.runs = 0
         self._baseline_draws: dict[str, np.ndarray] = {}  # (n_draws, n_times) per output
         self.baseline = self._run(tuple(lever.value for lever in self.levers), baseline=True)
+        # at the scenario's own levels the what-if is the baseline: its effect is nil
+        nil = None
+        if self.baseline.bands is not None:
+            nil = {name: np.zeros_like(band) for name, band in self.baseline.bands.items()}
+        self._memory[self.baseline.levels] = replace(self.baseline, effect_bands=nil)
 
     @property
     def initial(self) -> dict[str, float]:
