@@ -45,7 +45,7 @@ _PANEL_W = {1: 7.0, 2: 5.2, 3: 4.3}  # by number of columns
 _PANEL_H = 2.7
 _LEFT, _RIGHT, _GAP_W = 0.8, 0.3, 0.75
 _TITLE_LINE_H, _LEGEND_ROW_H, _BOTTOM, _GAP_H = 0.24, 0.26, 0.55, 0.75
-_LEGEND_ENTRY_W = 2.4
+_LEGEND_EM = 9 / 72  # inches per em of the legend's 9 pt text
 
 
 def units_label(units: str) -> str:
@@ -173,7 +173,7 @@ class WhatIfFigure:
         panel_w = _PANEL_W[ncols]
         width = _LEFT + ncols * panel_w + (ncols - 1) * _GAP_W + _RIGHT
         handles = self._handles(scenario, n_draws, band)
-        per_row = max(1, int((width - _LEFT) // _LEGEND_ENTRY_W))
+        per_row = _legend_columns(handles, width - _LEFT)
         legend_rows = math.ceil(len(handles) / per_row)
         top = 0.12 + 2 * _TITLE_LINE_H + legend_rows * _LEGEND_ROW_H + 0.5  # + panel titles
         height = top + nrows * _PANEL_H + (nrows - 1) * _GAP_H + _BOTTOM
@@ -302,7 +302,7 @@ class WhatIfFigure:
 
     def _headline(self, curves: Curves) -> str:
         changed = [
-            lever.label(level)
+            f"{lever.label(level)} (baseline {lever.value:.4g})"
             for lever, level in zip(self.levers, curves.levels, strict=True)
             if level != lever.value
         ]
@@ -319,6 +319,18 @@ class WhatIfFigure:
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=dpi)
         return buffer.getvalue()
+
+
+def _legend_columns(handles: Sequence[Artist], available: float) -> int:
+    """How many legend entries fit side by side in ``available`` inches (all, if they do)."""
+    # an entry: its handle (2.2 em), a gap (0.8 em), its text (about 0.55 em a character), spacing
+    widths = sorted(
+        ((3.0 + 0.55 * len(h.get_label()) + 1.4) * _LEGEND_EM for h in handles), reverse=True
+    )
+    fit = 1
+    while fit < len(widths) and sum(widths[: fit + 1]) <= available:
+        fit += 1
+    return fit
 
 
 def _fit_y(ax: Axes, values: np.ndarray) -> None:
