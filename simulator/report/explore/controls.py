@@ -12,6 +12,7 @@ shows it.
 from __future__ import annotations
 
 import base64
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -74,13 +75,15 @@ class Explorer:
         self.sliders = {lever.name: self._slider(lever) for lever in session.levers}
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.status = widgets.HTML()
-        reset = widgets.Button(description="Back to the baseline", icon="undo")
+        reset = widgets.Button(
+            description="Back to the baseline", icon="undo", layout=widgets.Layout(width="auto")
+        )
         reset.on_click(lambda _: self.reset())
         self.view = widgets.ToggleButtons(
             options=[("levels", "levels"), ("change from baseline", "change")],
             value="levels",
             tooltips=["both runs as they are", "what-if minus baseline"],
-            style={"button_width": "150px"},
+            style={"button_width": "auto"},
         )
         self.view.observe(lambda _: self._redraw(), names="value")
         self._debouncer = Debouncer(self._refresh, delay)
@@ -106,7 +109,7 @@ class Explorer:
             step=lever.step,
             description=f"{lever.name}{units}",
             tooltip=lever.documentation or lever.name,
-            readout_format=".4g",
+            readout_format=f".{max(0, -math.floor(math.log10(lever.step)))}f",
             continuous_update=True,
             style={"description_width": _LABEL_WIDTH},
             layout=widgets.Layout(width="640px"),
@@ -157,6 +160,13 @@ class Explorer:
             f"<span style='color:#555'>{n} run{'s' if n > 1 else ''} "
             f"and redraw: {1000 * shown:.0f} ms</span>"
         )
+
+    def snapshot(self) -> Any:
+        """The figure on show as a still picture (an ``IPython.display.Image``), which stays as
+        it is when the sliders move on: for static renders and for keeping a what-if."""
+        from IPython.display import Image
+
+        return Image(data=self.image.value, format="png")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
