@@ -8,6 +8,7 @@ figure's artists.
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 from pathlib import Path
 
@@ -49,6 +50,12 @@ def uncertain() -> dict[str, tuple[float, float]]:
     return {p.name: (p.bounds[0], p.bounds[1]) for p in chosen if p.bounds is not None}
 
 
+def _pixels(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)), dtype=float)
+
+
 def _reference(scenario: simulator.Scenario, params: dict, outputs: list[str]) -> dict:
     """``simulate`` for the scenario with ``params`` added: output -> (n_runs, n_times)."""
     model = scenario.load_model()
@@ -68,6 +75,7 @@ def test_a_slider_move_shows_what_simulate_gives(baseline, lever) -> None:
     line = explorer.figure.whatif_lines["coupling coordination degree D"]
     before = np.array(line.get_ydata(), dtype=float)
     png_before = explorer.image.value
+    frame = {name: ax.get_ylim() for name, ax in explorer.figure.axes.items()}
 
     explorer.sliders[lever].value = 0.25  # what the front end does when the slider is moved
 
@@ -80,7 +88,16 @@ def test_a_slider_move_shows_what_simulate_gives(baseline, lever) -> None:
     after = np.asarray(line.get_ydata(), dtype=float)
     assert after[-1] > before[-1]  # the tax incentive raises coordination by 2035
     assert explorer.image.value != png_before  # the picture on show was redrawn
+    # ... and only its data was redrawn, over the saved rest: the same picture as a full draw
+    blitted = _pixels(explorer.image.value)
+    buffer = io.BytesIO()
+    explorer.figure.figure.savefig(buffer, format="png", dpi=explorer.figure.figure.dpi)
+    full = _pixels(buffer.getvalue())
+    assert blitted.shape == full.shape
+    assert np.abs(blitted - full).mean() < 0.05  # of 255: antialiasing at most
     assert "= 0.25" in explorer.figure._title.get_text()
+    # the axes were sized for the slider's whole range at the start: they stay still
+    assert {name: ax.get_ylim() for name, ax in explorer.figure.axes.items()} == frame
     assert explorer.curves.levels == (0.25,)
 
 
@@ -159,7 +176,9 @@ def test_moving_several_sliders_at_once_runs_once_and_reset_returns(baseline, ta
     levers = list(dict.fromkeys(i.variable for i in package.interventions))
     explorer = simulator.explore(baseline, levers=levers, outputs=["cluster firms"])
     runs = explorer.session.runs
-    assert runs == 1  # the baseline; the what-if at the scenario's levels is that same run
+    # the baseline, and every lever at the top of its range (to size the axes once; at the
+    # bottom they are the baseline's zeros); the what-if at the scenario's levels is the baseline
+    assert runs == 2 and explorer.session.corners == [dict.fromkeys(levers, 1.0)]
     explorer.set({levers[0]: 0.2, levers[1]: 0.02})
     assert explorer.session.runs == runs + 1
     expected = _reference(baseline, {levers[0]: 0.2, levers[1]: 0.02}, ["cluster firms"])

@@ -1,12 +1,13 @@
 """The widget half of a live what-if: sliders, a reset button and the figure as an image.
 
 This is the only module that imports :mod:`ipywidgets`. The figure is shown
-as an ``ipywidgets.Image`` whose PNG is replaced after each run: in
-``benchmarks/explore.py`` this was as fast as an ``ipympl`` canvas and
-faster than redrawing an ``Output`` widget, needs no front-end extension
-beyond ipywidgets, and the explorer's own display carries a PNG of the
-figure, so a notebook rendered without a kernel (nbconvert, GitHub) still
-shows it.
+as an ``ipywidgets.Image`` whose PNG is replaced after each run. In
+``benchmarks/explore.py`` a full redraw costs about as much this way as in
+an ``ipympl`` canvas and less than in an ``Output`` widget, and this way
+the figure can redraw only its data (see :meth:`WhatIfFigure.png`); it needs
+no front-end extension beyond ipywidgets; and the explorer's own display
+carries a PNG of the figure, so a notebook rendered without a kernel
+(nbconvert, GitHub, JupyterLab before the kernel runs) still shows it.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class Explorer:
             scenario=session.scenario.name,
             n_draws=0 if session.draws is None else len(session.draws),
             band=session.band,
+            extent=[session.curves(levels) for levels in session.corners],
+            dpi=dpi,
         )
         self.sliders = {lever.name: self._slider(lever) for lever in session.levers}
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
@@ -153,7 +156,7 @@ class Explorer:
         self.figure.update(self.curves, self.session.marks(self.levels), self.view.value)
         self.timings.append(time.perf_counter() - started)
         self._started = 0.0
-        self.image.value = self.figure.png(self.dpi)
+        self.image.value = self.figure.png()
         shown = time.perf_counter() - started
         n = 1 if self.session.draws is None else 1 + len(self.session.draws)
         self.status.value = (

@@ -6,8 +6,12 @@ what-if minus the baseline, with the band of that difference over common
 draws, which shows an effect too small to see between two levels.
 
 The figure is built once; :meth:`WhatIfFigure.update` moves its artists to
-new data in place (no new axes, no layout engine), so a slider move costs a
-redraw and nothing more. Made without :mod:`matplotlib.pyplot`.
+new data in place (no new axes, no layout engine). Each panel's y range
+covers the baseline and the what-ifs at the ends of the sliders' ranges from
+the start, and only grows when a what-if leaves it: the frame stays still
+while a slider is dragged, and :meth:`WhatIfFigure.png` redraws only the data
+over a saved picture of everything else (axes, ticks, labels, legend), which
+costs a fraction of a full draw. Made without :mod:`matplotlib.pyplot`.
 """
 
 from __future__ import annotations
@@ -17,16 +21,19 @@ import math
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from simulator.report.explore.levers import Lever, Mark
 from simulator.report.explore.session import Curves
@@ -142,6 +149,11 @@ class WhatIfFigure:
         Ensemble size, for the legend (0 without uncertainty).
     band : (float, float)
         The band's percentiles, for the legend.
+    extent : sequence of Curves
+        What-ifs the y ranges should hold from the start (e.g. the levers at
+        the ends of their ranges).
+    dpi : float
+        Resolution of :meth:`png`.
 
     Attributes
     ----------
@@ -163,6 +175,8 @@ class WhatIfFigure:
         scenario: str,
         n_draws: int = 0,
         band: tuple[float, float] = (5.0, 95.0),
+        extent: Sequence[Curves] = (),
+        dpi: float = 80,
     ) -> None:
         self.levers = tuple(levers)
         self.baseline = baseline
@@ -177,7 +191,10 @@ class WhatIfFigure:
         legend_rows = math.ceil(len(handles) / per_row)
         top = 0.12 + 2 * _TITLE_LINE_H + legend_rows * _LEGEND_ROW_H + 0.5  # + panel titles
         height = top + nrows * _PANEL_H + (nrows - 1) * _GAP_H + _BOTTOM
-        self.figure = Figure(figsize=(width, height), dpi=100)
+        self.figure = Figure(figsize=(width, height), dpi=dpi)
+        self._canvas = FigureCanvasAgg(self.figure)
+        self._background: Any = None
+        self._drawn_key: tuple[object, ...] = ()
         self.figure.subplots_adjust(
             left=_LEFT / width,
             right=1 - _RIGHT / width,
@@ -227,8 +244,17 @@ class WhatIfFigure:
                 bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none"},
                 zorder=5,
             )
-        self._title = self.figure.text(
-            _LEFT / width, 1 - 0.12 / height, "", ha="left", va="top", fontsize=12
+        # an artist of the first panel placed in figure coordinates: savefig draws an axes'
+        # animated artists, not the figure's own
+        self._title = next(iter(self.axes.values())).text(
+            _LEFT / width,
+            1 - 0.12 / height,
+            "",
+            ha="left",
+            va="top",
+            fontsize=12,
+            transform=self.figure.transFigure,
+            clip_on=False,
         )
         self._wrap = int((width - _LEFT) * 11)  # characters of 12 pt text per line
         self._legend = self.figure.legend(
@@ -242,6 +268,24 @@ class WhatIfFigure:
             columnspacing=1.4,
             borderaxespad=0.0,
         )
+        self._animated = [
+            self._title,
+            *self.whatif_lines.values(),
+            *self.baseline_lines.values(),
+            *(line for pair in self._outlines.values() for line in pair),
+            *self._notes.values(),
+        ]
+        for artist in self._animated:
+            artist.set_animated(True)
+        # y ranges per view, holding the baseline and the ``extent`` what-ifs from the start
+        self._limits: dict[str, dict[str, tuple[float, float]]] = {view: {} for view in VIEWS}
+        for view, panel_of in VIEWS.items():
+            for name in self.axes:
+                values = [
+                    _panel_values(panel_of(c, baseline, name, self.units[name]))
+                    for c in (baseline, *extent)
+                ]
+                self._limits[view][name] = _padded(np.concatenate(values))
 
     def _handles(self, scenario: str, n_draws: int, band: tuple[float, float]) -> list[Artist]:
         base = "baseline" if scenario.lower() == "baseline" else f"baseline: {scenario}"
@@ -277,7 +321,12 @@ class WhatIfFigure:
                 del self.bands[name]
             if panel.band is not None:
                 self.bands[name] = ax.fill_between(
-                    curves.time, *panel.band, color=_WHATIF, alpha=_BAND_ALPHA, linewidth=0
+                    curves.time,
+                    *panel.band,
+                    color=_WHATIF,
+                    alpha=_BAND_ALPHA,
+                    linewidth=0,
+                    animated=True,
                 )
                 extent += list(panel.band)
             for outline, values in zip(
@@ -289,10 +338,14 @@ class WhatIfFigure:
                 if values is not None:
                     extent.append(values)
             ax.set_ylabel(panel.ylabel, fontsize=9)
-            _fit_y(ax, np.concatenate(extent))
+            limits = _grown(self._limits[view][name], np.concatenate(extent))
+            self._limits[view][name] = limits
+            ax.set_ylim(*limits)
             self._notes[name].set_text(panel.note)
             self._marks += [
-                ax.axvline(m.time, color=_MARK, linestyle=":", linewidth=1.4, zorder=1)
+                ax.axvline(
+                    m.time, color=_MARK, linestyle=":", linewidth=1.4, zorder=1, animated=True
+                )
                 for m in marks
             ]
         years = ", ".join(f"{m.time:g}" for m in marks)
@@ -314,10 +367,29 @@ class WhatIfFigure:
         )
         return "What-if: " + "; ".join(changed) + rest
 
-    def png(self, dpi: float = 80) -> bytes:
-        """The figure as PNG bytes."""
+    def png(self) -> bytes:
+        """The figure as PNG bytes: the data drawn over the saved picture of the rest.
+
+        The rest (axes, ticks, labels, legend) is drawn again only when it
+        changed: a y range grew, the view or the marks' years changed.
+        """
+        key = (
+            *(ax.get_ylim() for ax in self.axes.values()),
+            *(ax.get_ylabel() for ax in self.axes.values()),
+            self._legend.get_texts()[-1].get_text(),
+        )
+        if key != self._drawn_key or self._background is None:
+            self._canvas.draw()  # everything but the animated artists
+            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
+            self._drawn_key = key
+        else:
+            self._canvas.restore_region(self._background)
+        for artist in [*self._marks, *self.bands.values(), *self._animated]:
+            self.figure.draw_artist(artist)
+        width, height = self._canvas.get_width_height()
+        picture = Image.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba())
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=dpi)
+        picture.save(buffer, format="png", compress_level=3)
         return buffer.getvalue()
 
 
@@ -333,10 +405,31 @@ def _legend_columns(handles: Sequence[Artist], available: float) -> int:
     return fit
 
 
-def _fit_y(ax: Axes, values: np.ndarray) -> None:
+def _panel_values(panel: Panel) -> np.ndarray:
+    parts = [panel.whatif, panel.baseline]
+    for band in (panel.band, panel.baseline_band):
+        if band is not None:
+            parts += list(band)
+    return np.concatenate(parts)
+
+
+def _padded(values: np.ndarray) -> tuple[float, float]:
+    """A y range for ``values``, with headroom at the top for the panel's note."""
     finite = values[np.isfinite(values)]
     if not finite.size:
-        return
+        return (0.0, 1.0)
     low, high = float(finite.min()), float(finite.max())
     span = high - low if high > low else max(abs(high), 1e-9) * 0.1
-    ax.set_ylim(low - 0.06 * span, high + 0.2 * span)  # headroom for the note
+    return (low - 0.06 * span, high + 0.2 * span)
+
+
+def _grown(limits: tuple[float, float], values: np.ndarray) -> tuple[float, float]:
+    """``limits``, grown to hold ``values`` (with margins) if they leave it; else unchanged."""
+    finite = values[np.isfinite(values)]
+    if not finite.size or (limits[0] <= finite.min() and finite.max() <= limits[1]):
+        return limits
+    low, high = _padded(np.concatenate([finite, limits]))
+    return (
+        limits[0] if finite.min() >= limits[0] else low,
+        limits[1] if finite.max() <= limits[1] else high,
+    )

@@ -158,6 +158,19 @@ class WhatIf:
             self._memory.popitem(last=False)
         return curves
 
+    @property
+    def corners(self) -> list[dict[str, float]]:
+        """Every lever at the low end of its range, and every one at the high end.
+
+        Their runs bound what the sliders can show in most models (effects
+        that grow with the lever), so a figure can size its axes once.
+        """
+        ends = [
+            {lever.name: lever.low for lever in self.levers},
+            {lever.name: lever.high for lever in self.levers},
+        ]
+        return [end for end in ends if end != self.initial]
+
     def marks(self, levels: Mapping[str, float]) -> tuple[Mark, ...]:
         """When the levers start acting, at ``levels``."""
         current = {**self.initial, **levels}
