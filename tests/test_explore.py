@@ -11,6 +11,7 @@ import asyncio
 import io
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,11 @@ def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)), dtype=float)
 
 
+def _band(bands: dict[str, np.ndarray] | None, name: str) -> np.ndarray:
+    assert bands is not None
+    return bands[name]
+
+
 def _reference(scenario: simulator.Scenario, params: dict, outputs: list[str]) -> dict:
     """``simulate`` for the scenario with ``params`` added: output -> (n_runs, n_times)."""
     model = scenario.load_model()
@@ -69,7 +75,7 @@ def _reference(scenario: simulator.Scenario, params: dict, outputs: list[str]) -
 # -- the widget, end to end --------------------------------------------------------------------
 
 
-def test_a_slider_move_shows_what_simulate_gives(baseline, lever) -> None:
+def test_a_slider_move_shows_what_simulate_gives(baseline: simulator.Scenario, lever: str) -> None:
     outputs = ["CBEC total trade", "coupling coordination degree D"]
     explorer = simulator.explore(baseline, levers=[lever], outputs=outputs)
     line = explorer.figure.whatif_lines["coupling coordination degree D"]
@@ -102,7 +108,7 @@ def test_a_slider_move_shows_what_simulate_gives(baseline, lever) -> None:
 
 
 def test_the_band_is_the_percentiles_of_simulate_over_the_same_draws(
-    baseline, lever, uncertain
+    baseline: simulator.Scenario, lever: str, uncertain: dict[str, tuple[float, float]]
 ) -> None:
     output = "CBEC total trade"
     explorer = simulator.explore(
@@ -118,9 +124,9 @@ def test_the_band_is_the_percentiles_of_simulate_over_the_same_draws(
     base_runs = _reference(baseline, params, [output])[output]
     low, high = np.percentile(runs, [5, 95], axis=0)
     band = explorer.figure.bands[output]
-    np.testing.assert_allclose(explorer.curves.bands[output], [low, high], rtol=1e-12)
+    np.testing.assert_allclose(_band(explorer.curves.bands, output), [low, high], rtol=1e-12)
     # the polygon drawn spans exactly the band: its top edge is the 95th percentile
-    vertices = band.get_paths()[0].vertices
+    vertices = np.asarray(band.get_paths()[0].vertices)
     assert np.isclose(vertices[:, 1].max(), high.max()) and np.isclose(
         vertices[:, 1].min(), low.min()
     )
@@ -131,19 +137,21 @@ def test_the_band_is_the_percentiles_of_simulate_over_the_same_draws(
     change = np.asarray(explorer.figure.whatif_lines[output].get_ydata(), dtype=float)
     np.testing.assert_allclose(change, line - _reference(baseline, {}, [output])[output][0])
     np.testing.assert_allclose(
-        explorer.curves.effect_bands[output],
+        _band(explorer.curves.effect_bands, output),
         np.percentile(runs - base_runs, [5, 95], axis=0),
         rtol=1e-10,
         atol=1e-12,
     )
 
 
-def test_bands_do_not_flicker_between_moves(baseline, lever, uncertain) -> None:
+def test_bands_do_not_flicker_between_moves(
+    baseline: simulator.Scenario, lever: str, uncertain: dict[str, tuple[float, float]]
+) -> None:
     session = WhatIf(baseline, [lever], ["CBEC total trade"], uncertainty=uncertain, draws=30)
-    first = session.curves({lever: 0.1}).bands["CBEC total trade"].copy()
-    other = session.curves({lever: 0.4}).bands["CBEC total trade"]
+    first = _band(session.curves({lever: 0.1}).bands, "CBEC total trade").copy()
+    other = _band(session.curves({lever: 0.4}).bands, "CBEC total trade")
     session._memory.clear()  # force a fresh run at the first level
-    again = session.curves({lever: 0.1}).bands["CBEC total trade"]
+    again = _band(session.curves({lever: 0.1}).bands, "CBEC total trade")
     np.testing.assert_array_equal(first, again)
     assert not np.allclose(first, other)
     assert session.draws is not None
@@ -152,7 +160,9 @@ def test_bands_do_not_flicker_between_moves(baseline, lever, uncertain) -> None:
     pd.testing.assert_frame_equal(session.draws, repeat.draws)  # same seed, same draws
 
 
-def test_an_intervened_lever_keeps_its_timing_and_moves_its_level(tax, lever, tmp_path) -> None:
+def test_an_intervened_lever_keeps_its_timing_and_moves_its_level(
+    tax: simulator.Scenario, lever: str, tmp_path: Path
+) -> None:
     output = "coupling coordination degree D"
     explorer = simulator.explore(tax, outputs=[output])
     assert list(explorer.sliders) == [lever]
@@ -171,7 +181,9 @@ def test_an_intervened_lever_keeps_its_timing_and_moves_its_level(tax, lever, tm
     assert [m.time for m in explorer.session.marks(explorer.levels)] == [2025.0]
 
 
-def test_moving_several_sliders_at_once_runs_once_and_reset_returns(baseline, tax) -> None:
+def test_moving_several_sliders_at_once_runs_once_and_reset_returns(
+    baseline: simulator.Scenario, tax: simulator.Scenario
+) -> None:
     package = simulator.load_scenario(SCENARIOS / "combined_package.yaml")
     levers = list(dict.fromkeys(i.variable for i in package.interventions))
     explorer = simulator.explore(baseline, levers=levers, outputs=["cluster firms"])
@@ -192,7 +204,7 @@ def test_moving_several_sliders_at_once_runs_once_and_reset_returns(baseline, ta
     assert explorer.session.runs == runs + 1
 
 
-def test_display_carries_a_png_for_static_renders(baseline, lever) -> None:
+def test_display_carries_a_png_for_static_renders(baseline: simulator.Scenario, lever: str) -> None:
     explorer = simulator.explore(baseline, levers=[lever], outputs=["CBEC firms"])
     bundle = explorer._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
@@ -202,7 +214,9 @@ def test_display_carries_a_png_for_static_renders(baseline, lever) -> None:
     assert lever in bundle["text/plain"]
 
 
-def test_a_drag_is_debounced_inside_a_running_loop(baseline, lever) -> None:
+def test_a_drag_is_debounced_inside_a_running_loop(
+    baseline: simulator.Scenario, lever: str
+) -> None:
     explorer = simulator.explore(baseline, levers=[lever], outputs=["CBEC firms"], delay=0.05)
     runs = explorer.session.runs
 
@@ -249,7 +263,9 @@ def _teacup(tmp_path: Path, limits: str = "[-459.67,?]") -> simulator.Scenario:
     return simulator.load_scenario(tmp_path / "teacup.yaml")
 
 
-def test_ranges_come_from_limits_else_from_values(tmp_path, baseline) -> None:
+def test_ranges_come_from_limits_else_from_values(
+    tmp_path: Path, baseline: simulator.Scenario
+) -> None:
     scenario = _teacup(tmp_path, "[50,90]")
     model = scenario.load_model()
     (room,) = resolve_levers(scenario, model, ["room temperature"])
@@ -270,7 +286,9 @@ def test_ranges_come_from_limits_else_from_values(tmp_path, baseline) -> None:
     assert (year.low, year.high) == (baseline.time.start, baseline.time.stop)
 
 
-def test_marks_follow_the_model_switches_and_a_start_year_lever(baseline, lever) -> None:
+def test_marks_follow_the_model_switches_and_a_start_year_lever(
+    baseline: simulator.Scenario, lever: str
+) -> None:
     model = baseline.load_model()
     switch = next(
         e
@@ -289,13 +307,15 @@ def test_marks_follow_the_model_switches_and_a_start_year_lever(baseline, lever)
     assert moved[-1] != base[-1]
 
 
-def _refs(expr) -> set[str]:
+def _refs(expr: Any) -> set[str]:
     from simulator.model.ir import references
 
     return references(expr)
 
 
-def test_errors_name_what_to_do(baseline, lever, tmp_path, monkeypatch) -> None:
+def test_errors_name_what_to_do(
+    baseline: simulator.Scenario, lever: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(ExploreError, match="levers="):
         simulator.explore(baseline)  # the baseline changes nothing: no default lever
     with pytest.raises(UnknownNameError, match="did you mean"):
@@ -359,7 +379,7 @@ def test_draws_from_every_kind_of_source() -> None:
     assert list(from_sweep.columns) == [p.name for p in sweep.parameters]
 
 
-def test_uncertainty_of_a_wrong_kind_is_refused(tmp_path) -> None:
+def test_uncertainty_of_a_wrong_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ExploreError, match="expected a distribution"):
         make_draws({"a": "wide"}, 10, seed=1)
     with pytest.raises(ExploreError, match="no parameter"):
@@ -376,7 +396,7 @@ def test_uncertainty_of_a_wrong_kind_is_refused(tmp_path) -> None:
         )
 
 
-def test_teacup_what_if_matches_the_analytic_shape(tmp_path) -> None:
+def test_teacup_what_if_matches_the_analytic_shape(tmp_path: Path) -> None:
     """Room temperature 90: the tea cools towards 90, not 70 (a check free of the flagship)."""
     scenario = _teacup(tmp_path)
     explorer = simulator.explore(

@@ -397,7 +397,7 @@ def _legend_columns(handles: Sequence[Artist], available: float) -> int:
     """How many legend entries fit side by side in ``available`` inches (all, if they do)."""
     # an entry: its handle (2.2 em), a gap (0.8 em), its text (about 0.55 em a character), spacing
     widths = sorted(
-        ((3.0 + 0.55 * len(h.get_label()) + 1.4) * _LEGEND_EM for h in handles), reverse=True
+        ((3.0 + 0.55 * len(str(h.get_label())) + 1.4) * _LEGEND_EM for h in handles), reverse=True
     )
     fit = 1
     while fit < len(widths) and sum(widths[: fit + 1]) <= available:
