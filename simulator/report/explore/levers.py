@@ -264,7 +264,7 @@ def _nice_step(span: float) -> float:
     """About a hundredth of ``span``, rounded to 1, 2 or 5 times a power of ten.
 
     >>> _nice_step(1.0), _nice_step(17.0), _nice_step(0.5)
-    (0.01, 0.1, 0.005)
+    (0.01, 0.2, 0.005)
     """
     rough = span / 100
     power = 10.0 ** math.floor(math.log10(rough))
