@@ -17,14 +17,14 @@ the only module that needs the ``notebooks`` extra).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulator.errors import MissingExtraError
 from simulator.report.explore.draws import DEFAULT_DRAWS, Uncertainty, make_draws
-from simulator.report.explore.levers import Lever, LeverSpec, Mark, resolve_levers
-from simulator.report.explore.session import Curves, WhatIf
+from simulator.report.explore.levers import Lever, Levers, LeverSpec, Mark, resolve_levers
+from simulator.report.explore.session import DEFAULT_BAND, DEFAULT_SEED, Curves, WhatIf
 from simulator.scenario import Scenario, load_scenario
 
 if TYPE_CHECKING:
@@ -34,6 +34,8 @@ __all__ = [
     "DEFAULT_DRAWS",
     "Curves",
     "Lever",
+    "LeverSpec",
+    "Levers",
     "Mark",
     "WhatIf",
     "explore",
@@ -44,13 +46,13 @@ __all__ = [
 
 def explore(
     scenario: Scenario | str | Path,
-    levers: Sequence[str | Lever] | Mapping[str, LeverSpec | Lever] | None = None,
+    levers: Levers = None,
     outputs: Sequence[str] | None = None,
     uncertainty: Uncertainty | None = None,
     *,
     draws: int | None = None,
-    seed: int = 20240612,
-    band: tuple[float, float] = (5.0, 95.0),
+    seed: int = DEFAULT_SEED,
+    band: tuple[float, float] = DEFAULT_BAND,
     engine: str | None = None,
     delay: float = 0.1,
     dpi: float = 80,

@@ -27,7 +27,7 @@ from simulator.model.ir import Call, ElementKind, Expr, Model, Num, Ref, iter_no
 from simulator.scenario import Pulse, Ramp, Scenario, Step, Table
 from simulator.scenario.interventions import equation
 
-__all__ = ["Lever", "LeverSpec", "Mark", "intervention_marks", "resolve_levers"]
+__all__ = ["Lever", "LeverSpec", "Levers", "Mark", "intervention_marks", "resolve_levers"]
 
 Intervention = Step | Ramp | Pulse | Table
 
@@ -108,11 +108,11 @@ class Mark:
     label: str
 
 
-def resolve_levers(
-    scenario: Scenario,
-    model: Model,
-    levers: Sequence[str | Lever] | Mapping[str, LeverSpec | Lever] | None,
-) -> tuple[Lever, ...]:
+#: What ``levers=`` takes: names or :class:`Lever` objects, or a mapping of name to a spec.
+Levers = Sequence[str | Lever] | Mapping[str, LeverSpec | Lever] | None
+
+
+def resolve_levers(scenario: Scenario, model: Model, levers: Levers) -> tuple[Lever, ...]:
     """The levers of a what-if, checked against the model and the scenario.
 
     Parameters

@@ -22,15 +22,18 @@ from simulator.errors import ExploreError
 from simulator.model.ir import ElementKind
 from simulator.report.explore.draws import Uncertainty, make_draws
 from simulator.report.explore.levers import (
-    Lever,
-    LeverSpec,
+    Levers,
     Mark,
     intervention_marks,
     resolve_levers,
 )
 from simulator.scenario import Scenario
 
-__all__ = ["Curves", "WhatIf"]
+__all__ = ["DEFAULT_BAND", "DEFAULT_SEED", "Curves", "WhatIf"]
+
+#: The draws' seed and the band's percentiles when none are given.
+DEFAULT_SEED = 20240612
+DEFAULT_BAND = (5.0, 95.0)
 
 #: How many what-ifs a session remembers.
 _MEMORY = 128
@@ -103,13 +106,13 @@ class WhatIf:
     def __init__(
         self,
         scenario: Scenario,
-        levers: Sequence[str | Lever] | Mapping[str, LeverSpec | Lever] | None = None,
+        levers: Levers = None,
         outputs: Sequence[str] | None = None,
         *,
         uncertainty: Uncertainty | None = None,
         draws: int | None = None,
-        seed: int = 20240612,
-        band: tuple[float, float] = (5.0, 95.0),
+        seed: int = DEFAULT_SEED,
+        band: tuple[float, float] = DEFAULT_BAND,
         engine: str | None = None,
     ) -> None:
         self.scenario = scenario
