@@ -21,6 +21,7 @@ import simulator
 from simulator.errors import ExploreError, MissingExtraError, UnknownNameError
 from simulator.report.explore import WhatIf, make_draws, resolve_levers
 from simulator.report.explore.debounce import Debouncer
+from simulator.scenario import Ramp
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -164,21 +165,46 @@ def test_an_intervened_lever_keeps_its_timing_and_moves_its_level(
     tax: simulator.Scenario, lever: str, tmp_path: Path
 ) -> None:
     output = "coupling coordination degree D"
+    ramp = tax.interventions[0]
+    assert isinstance(ramp, Ramp) and ramp.to is not None
     explorer = simulator.explore(tax, outputs=[output])
     assert list(explorer.sliders) == [lever]
-    assert explorer.sliders[lever].value == pytest.approx(0.2)  # where the ramp goes
-    explorer.sliders[lever].value = 0.35
-    # the same what-if written as a scenario file: the tax scenario's ramp, going to 0.35
-    variant = tmp_path / "tax_035.yaml"
+    assert explorer.sliders[lever].value == pytest.approx(ramp.to)  # where the ramp goes
+    level = round(1.5 * ramp.to, 2)
+    explorer.sliders[lever].value = level
+    # the same what-if written as a scenario file: the tax scenario's ramp, going to `level`
+    variant = tmp_path / "tax_variant.yaml"
     variant.write_text(
-        f"name: tax 0.35\nextends: {SCENARIOS / 'baseline.yaml'}\n"
+        f"name: tax variant\nextends: {SCENARIOS / 'baseline.yaml'}\n"
         f"interventions:\n  - variable: {lever}\n    type: ramp\n"
-        "    start: 2025\n    end: 2027\n    to: 0.35\n"
+        f"    start: {ramp.start}\n    end: {ramp.end}\n    to: {level}\n"
     )
     expected = simulator.run_scenario(simulator.load_scenario(variant))[output].to_numpy()[0]
     shown = np.asarray(explorer.figure.whatif_lines[output].get_ydata(), dtype=float)
     np.testing.assert_allclose(shown, expected, rtol=1e-12)
-    assert [m.time for m in explorer.session.marks(explorer.levels)] == [2025.0]
+    assert [m.time for m in explorer.session.marks(explorer.levels)] == [ramp.start]
+
+
+def test_a_start_makes_a_lever_a_step(
+    baseline: simulator.Scenario, lever: str, tmp_path: Path
+) -> None:
+    output = "cluster firms"
+    explorer = simulator.explore(baseline, levers=[lever], outputs=[output], start=2026)
+    explorer.sliders[lever].value = 0.5
+    variant = tmp_path / "step.yaml"
+    variant.write_text(
+        f"name: step\nextends: {SCENARIOS / 'baseline.yaml'}\n"
+        f"interventions:\n  - variable: {lever}\n    type: step\n    at: 2026\n    to: 0.5\n"
+    )
+    expected = simulator.run_scenario(simulator.load_scenario(variant))[output].to_numpy()[0]
+    shown = np.asarray(explorer.figure.whatif_lines[output].get_ydata(), dtype=float)
+    np.testing.assert_allclose(shown, expected, rtol=1e-12)
+    time = explorer.curves.time
+    base = explorer.session.baseline.lines[output]
+    np.testing.assert_array_equal(shown[time <= 2026], base[time <= 2026])  # nothing before
+    assert [m.time for m in explorer.session.marks(explorer.levels)] == [2026.0]
+    with pytest.raises(ExploreError, match="outside the run"):
+        simulator.explore(baseline, levers=[lever], start=2050)
 
 
 def test_moving_several_sliders_at_once_runs_once_and_reset_returns(
@@ -255,6 +281,21 @@ def test_debouncer_runs_first_call_at_once_and_merges_the_rest() -> None:
 # -- levers: ranges, marks, errors ---------------------------------------------------------------
 
 
+def _gated_teacup(tmp_path: Path) -> simulator.Scenario:
+    """Teacup whose room is heated from a start time: ``70 + STEP(heating, heating start)``."""
+    text = (ROOT / "tests" / "models" / "teacup.mdl").read_text()
+    room = "Room Temperature=\n\t70\n"
+    assert room in text
+    gated = (
+        "heating=\n\t0\n\t~\tDegrees Fahrenheit\n\t~\tExtra heat of the room.\n\t|\n\n"
+        "heating start=\n\t5\n\t~\tMinute\n\t~\tWhen the heating comes on.\n\t|\n\n"
+        "Room Temperature=\n\t70 + STEP(heating, heating start)\n"
+    )
+    (tmp_path / "gated.mdl").write_text(text.replace(room, gated))
+    (tmp_path / "gated.yaml").write_text("name: gated\nmodel: gated.mdl\n")
+    return simulator.load_scenario(tmp_path / "gated.yaml")
+
+
 def _teacup(tmp_path: Path, limits: str = "[-459.67,?]") -> simulator.Scenario:
     text = (ROOT / "tests" / "models" / "teacup.mdl").read_text()
     text = text.replace("Degrees Fahrenheit [-459.67,?]", f"Degrees Fahrenheit {limits}")
@@ -279,32 +320,23 @@ def test_ranges_come_from_limits_else_from_values(
     one_sided = _teacup(tmp_path / "one_sided")
     (room,) = resolve_levers(one_sided, one_sided.load_model(), ["Room Temperature"])
     assert (room.low, room.high) == (0.0, 200.0)  # -459.67 is a physical bound, not a range
-    # a start year ranges over the run
-    flagship = baseline.load_model()
-    start = next(e.name for e in flagship.constants if e.units == "Year" and e.value == 2025)
-    (year,) = resolve_levers(baseline, flagship, [start])
-    assert (year.low, year.high) == (baseline.time.start, baseline.time.stop)
+    # a switch's start time ranges over the run
+    (tmp_path / "gated").mkdir()
+    gated = _gated_teacup(tmp_path / "gated")
+    (when,) = resolve_levers(gated, gated.load_model(), ["heating start"])
+    assert (when.low, when.high) == (gated.time.start, gated.time.stop)
 
 
-def test_marks_follow_the_model_switches_and_a_start_year_lever(
-    baseline: simulator.Scenario, lever: str
-) -> None:
-    model = baseline.load_model()
-    switch = next(
-        e
-        for e in model.elements.values()
-        if e.equation is not None and model.resolve(lever) in _refs(e.equation)
-    )
-    start_year = next(r for r in _refs(switch.equation) if r != model.resolve(lever))
-    start_name = model.elements[start_year].name
-    session = WhatIf(baseline, [lever, start_name], ["CBEC firms"])
-    assert [m.time for m in session.marks({})] == [2025.0]
-    assert [m.time for m in session.marks({start_name: 2029.0})] == [2029.0]
-    moved = session.curves({lever: 0.2, start_name: 2029.0}).lines["CBEC firms"]
+def test_marks_follow_the_model_switches_and_a_start_time_lever(tmp_path: Path) -> None:
+    scenario = _gated_teacup(tmp_path)
+    session = WhatIf(scenario, ["heating", "heating start"], ["Teacup Temperature"])
+    assert [m.time for m in session.marks({})] == [5.0]  # STEP(heating, heating start)
+    assert [m.time for m in session.marks({"heating start": 12.0})] == [12.0]
+    moved = session.curves({"heating": 20.0, "heating start": 12.0}).lines["Teacup Temperature"]
     times = session.baseline.time
-    base = session.baseline.lines["CBEC firms"]
-    np.testing.assert_array_equal(moved[times <= 2029.0], base[times <= 2029.0])
-    assert moved[-1] != base[-1]
+    base = session.baseline.lines["Teacup Temperature"]
+    np.testing.assert_array_equal(moved[times <= 12.0], base[times <= 12.0])
+    assert moved[-1] > base[-1]  # a warmer room keeps the tea warmer
 
 
 def _refs(expr: Any) -> set[str]:

@@ -4,8 +4,7 @@
 
     import simulator
     baseline = simulator.load_scenario("scenarios/baseline.yaml")
-    simulator.explore(baseline, levers=["tax incentive for cluster firms"],
-                      outputs=["coupling coordination degree D"])
+    simulator.explore(baseline, levers=["a constant", "another"], outputs=["a variable"])
 
 The package has four parts, each usable alone: :mod:`.levers` (which
 constants move, over which ranges, and what equation a level gives),
@@ -54,6 +53,7 @@ def explore(
     seed: int = DEFAULT_SEED,
     band: tuple[float, float] = DEFAULT_BAND,
     engine: str | None = None,
+    start: float | None = None,
     delay: float = 0.1,
     dpi: float = 80,
 ) -> Explorer:
@@ -70,7 +70,8 @@ def explore(
         limits in the model file, else from its value and the scenario's
         interventions. By default, the constants the scenario intervenes on.
         A lever the scenario intervenes on keeps the interventions' timing;
-        its slider sets the level they reach.
+        its slider sets the level they reach. Any other lever takes its level
+        for the whole run, or from ``start`` on.
     outputs : sequence of str, optional
         Variables to plot, one panel each; by default the scenario's outputs.
     uncertainty : mapping, DataFrame or Sweep, optional
@@ -90,6 +91,10 @@ def explore(
         Percentiles of the band.
     engine : str, optional
         :func:`simulator.simulate`'s engine; its default when None.
+    start : float, optional
+        The time from which levers the scenario does not intervene on take
+        the slider's level (a step, marked on the figure); by default they
+        take it for the whole run.
     delay : float
         Seconds a drag must rest before the trailing rerun.
     dpi : float
@@ -114,13 +119,12 @@ def explore(
     Examples
     --------
     >>> import simulator
-    >>> explorer = simulator.explore("scenarios/tax_incentives.yaml",
-    ...                              outputs=["coupling coordination degree D"])
-    >>> list(explorer.sliders)
-    ['tax incentive for cluster firms']
-    >>> explorer.sliders["tax incentive for cluster firms"].value = 0.3
+    >>> explorer = simulator.explore("tests/bad_scenarios/_valid.yaml")  # teacup, a warmer room
+    >>> list(explorer.sliders), explorer.sliders["Room Temperature"].value
+    (['Room Temperature'], 75.0)
+    >>> explorer.sliders["Room Temperature"].value = 90  # as the front end sets it
     >>> explorer.curves.levels
-    (0.3,)
+    (90.0,)
     """
     try:
         from simulator.report.explore.controls import Explorer
@@ -139,5 +143,6 @@ def explore(
         seed=seed,
         band=band,
         engine=engine,
+        start=start,
     )
     return Explorer(session, delay=delay, dpi=dpi)

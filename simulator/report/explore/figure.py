@@ -8,8 +8,9 @@ draws, which shows an effect too small to see between two levels.
 The figure is built once; :meth:`WhatIfFigure.update` moves its artists to
 new data in place (no new axes, no layout engine). Each panel's y range
 covers the baseline and the what-ifs at the ends of the sliders' ranges from
-the start, and only grows when a what-if leaves it: the frame stays still
-while a slider is dragged, and :meth:`WhatIfFigure.png` redraws only the data
+the start, grows when a what-if leaves it and is fitted afresh only when the
+data fill less than a third of it: the frame mostly stays still while a
+slider is dragged, and :meth:`WhatIfFigure.png` redraws only the data
 over a saved picture of everything else (axes, ticks, labels, legend), which
 costs a fraction of a full draw. Made without :mod:`matplotlib.pyplot`.
 """
@@ -52,6 +53,7 @@ _PANEL_W = {1: 7.0, 2: 5.2, 3: 4.3}  # by number of columns
 _PANEL_H = 2.7
 _LEFT, _RIGHT, _GAP_W = 0.8, 0.3, 0.75
 _TITLE_LINE_H, _LEGEND_ROW_H, _BOTTOM, _GAP_H = 0.24, 0.26, 0.55, 0.75
+_MIN_FILL = 0.3  # the least share of a y range the data may fill before it is refitted
 _LEGEND_EM = 9 / 72  # inches per em of the legend's 9 pt text
 
 
@@ -338,7 +340,7 @@ class WhatIfFigure:
                 if values is not None:
                     extent.append(values)
             ax.set_ylabel(panel.ylabel, fontsize=9)
-            limits = _grown(self._limits[view][name], np.concatenate(extent))
+            limits = _refit(self._limits[view][name], np.concatenate(extent))
             self._limits[view][name] = limits
             ax.set_ylim(*limits)
             self._notes[name].set_text(panel.note)
@@ -421,6 +423,18 @@ def _padded(values: np.ndarray) -> tuple[float, float]:
     low, high = float(finite.min()), float(finite.max())
     span = high - low if high > low else max(abs(high), 1e-9) * 0.1
     return (low - 0.06 * span, high + 0.2 * span)
+
+
+def _refit(limits: tuple[float, float], values: np.ndarray) -> tuple[float, float]:
+    """``limits`` kept while they hold ``values`` and these fill a good part of them.
+
+    Grown when a what-if leaves them; fitted afresh when the data fill less
+    than :data:`_MIN_FILL` of them (a line flat along the bottom reads badly).
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size and (finite.max() - finite.min()) < _MIN_FILL * (limits[1] - limits[0]):
+        return _padded(finite)
+    return _grown(limits, values)
 
 
 def _grown(limits: tuple[float, float], values: np.ndarray) -> tuple[float, float]:

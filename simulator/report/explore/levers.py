@@ -4,7 +4,8 @@ A lever is a constant of the model. Its slider value is the level the lever
 takes in the what-if:
 
 * a constant the scenario leaves alone (or sets in ``constants:``) takes the
-  slider value for the whole run;
+  slider value for the whole run, or from year ``start`` on when one is given
+  (a step, as a scenario's ``type: step`` would write it);
 * a constant the scenario intervenes on keeps the shape of its interventions
   (the step's year, the ramp's years, the pulse's window, the table's path);
   the slider sets the level they reach (the last step, ramp or pulse goes
@@ -55,6 +56,9 @@ class Lever:
         The constant's value before interventions.
     interventions : tuple
         The scenario's interventions on it, in the order they apply.
+    start : float or None
+        For a lever without interventions: the time its level takes effect
+        (None: from the start of the run).
     """
 
     name: str
@@ -66,6 +70,7 @@ class Lever:
     documentation: str = ""
     base: float = 0.0
     interventions: tuple[Intervention, ...] = ()
+    start: float | None = None
 
     def param(self, level: float) -> float | Expr:
         """What :func:`simulator.simulate` takes for this lever at ``level``.
@@ -75,11 +80,14 @@ class Lever:
         >>> Lever("x", 0.0, 1.0, 0.01, 0.0).param(0.5)
         0.5
         """
-        if not self.interventions:
+        if not self.interventions and self.start is None:
             return float(level)
         return equation(self.base, self._at_level(float(level)))
 
     def _at_level(self, level: float) -> list[Intervention]:
+        if not self.interventions:
+            assert self.start is not None
+            return [Step(type="step", variable=self.name, at=self.start, to=level)]
         *earlier, last = self.interventions
         if isinstance(last, Table):
             reference = _table_level(last)
@@ -112,7 +120,9 @@ class Mark:
 Levers = Sequence[str | Lever] | Mapping[str, LeverSpec | Lever] | None
 
 
-def resolve_levers(scenario: Scenario, model: Model, levers: Levers) -> tuple[Lever, ...]:
+def resolve_levers(
+    scenario: Scenario, model: Model, levers: Levers, start: float | None = None
+) -> tuple[Lever, ...]:
     """The levers of a what-if, checked against the model and the scenario.
 
     Parameters
@@ -133,10 +143,15 @@ def resolve_levers(scenario: Scenario, model: Model, levers: Levers) -> tuple[Le
     ------
     ExploreError
         No lever given or found, a name that is not a constant, a range
-        that does not contain the scenario's value.
+        that does not contain the scenario's value, a ``start`` outside the run.
     UnknownNameError
         A name not in the model (with suggestions).
     """
+    if start is not None and not scenario.time.start < start <= scenario.time.stop:
+        raise ExploreError(
+            f"start={start:g} lies outside the run of scenario '{scenario.name}' "
+            f"({scenario.time.start:g}-{scenario.time.stop:g}); give a time within it"
+        )
     if levers is None:
         levers = list(scenario.intervened())
         if not levers:
@@ -151,7 +166,7 @@ def resolve_levers(scenario: Scenario, model: Model, levers: Levers) -> tuple[Le
         items = ((item, item if isinstance(item, Lever) else None) for item in levers)
     out: dict[str, Lever] = {}
     for key, spec in items:
-        lever = spec if isinstance(spec, Lever) else _lever(scenario, model, str(key), spec)
+        lever = spec if isinstance(spec, Lever) else _lever(scenario, model, str(key), spec, start)
         if lever.name in out:
             raise ExploreError(f"lever '{lever.name}' is given twice")
         out[lever.name] = lever
@@ -160,7 +175,9 @@ def resolve_levers(scenario: Scenario, model: Model, levers: Levers) -> tuple[Le
     return tuple(out.values())
 
 
-def _lever(scenario: Scenario, model: Model, name: str, spec: LeverSpec) -> Lever:
+def _lever(
+    scenario: Scenario, model: Model, name: str, spec: LeverSpec, start: float | None
+) -> Lever:
     element = model.elements[model.resolve(name, "explore levers")]
     if element.kind is not ElementKind.CONSTANT or element.value is None:
         raise ExploreError(
@@ -203,6 +220,7 @@ def _lever(scenario: Scenario, model: Model, name: str, spec: LeverSpec) -> Leve
         documentation=element.documentation,
         base=base,
         interventions=interventions,
+        start=None if interventions else start,
     )
     if (
         interventions
@@ -277,8 +295,9 @@ def intervention_marks(
     """When each lever starts acting: from its interventions, else from the model.
 
     A lever the scenario intervenes on is marked at its interventions'
-    years. Otherwise the model's equations are searched for ``STEP``,
-    ``RAMP`` and ``PULSE`` calls whose height involves the lever; their
+    years, one with a ``start`` at that time. Otherwise the model's
+    equations are searched for ``STEP``, ``RAMP`` and ``PULSE`` calls whose
+    height involves the lever; their
     start times (a number, or a constant, which may itself be a lever at
     its current level) are marked. A lever that acts from the start of the
     run gets no mark.
@@ -300,6 +319,8 @@ def intervention_marks(
     found: dict[float, list[str]] = {}
     for lever in levers:
         times = [t for item in lever.interventions for t in _start_times(item)]
+        if lever.start is not None:
+            times = [lever.start]
         if not times:
             times = list(_model_start_times(model, lever, levels, scenario))
         for t in dict.fromkeys(times):

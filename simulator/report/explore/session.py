@@ -84,6 +84,9 @@ class WhatIf:
         Percentiles of the band.
     engine : str, optional
         Passed to :func:`simulator.simulate`; its default when None.
+    start : float, optional
+        When levers the scenario leaves alone take their level (default: the
+        whole run).
 
     Attributes
     ----------
@@ -114,10 +117,11 @@ class WhatIf:
         seed: int = DEFAULT_SEED,
         band: tuple[float, float] = DEFAULT_BAND,
         engine: str | None = None,
+        start: float | None = None,
     ) -> None:
         self.scenario = scenario
         self.model = scenario.load_model()
-        self.levers = resolve_levers(scenario, self.model, levers)
+        self.levers = resolve_levers(scenario, self.model, levers, start)
         self.outputs = self._outputs(outputs)
         self.units = {name: self.model[name].units for name in self.outputs}
         self.time_units = self.model.time.units
